@@ -1,0 +1,7 @@
+"""Shared pytest set-up. Fixtures live in tests/fixtures/ by subject, one module each."""
+
+from __future__ import annotations
+
+pytest_plugins = [
+    "tests.fixtures.common",
+]

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.fixtures.common import REPO, run_cli
+from wasmbuild import __version__, cli
+
+
+def test_version_prints_the_package_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"wasmbuild {__version__}"
+
+
+def test_help_lists_every_command() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in cli.COMMANDS:
+        assert command.name in result.stdout
+
+
+def test_unknown_command_is_a_usage_error_without_traceback() -> None:
+    result = run_cli("frobnicate")
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_command_prints_help_and_exits_2() -> None:
+    result = run_cli()
+    assert result.returncode == 2
+    assert "usage: wasmbuild" in result.stdout
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys; from wasmbuild.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('wasmtime', 'pydantic', 'docker', 'jinja2', 'tqdm') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_unexpected_exception_becomes_one_line_and_a_crash_log(monkeypatch, capsys, wasmbuild_home) -> None:
+    def boom(argv):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "build_parser", boom)
+    assert cli.main(["list"]) == 70
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: kaboom" in err
+    assert "Traceback" not in err
+    assert (wasmbuild_home / "crash.log").read_text().count("kaboom") >= 1

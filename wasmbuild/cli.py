@@ -1,0 +1,156 @@
+"""The command line: argparse sub-commands and THE one place where errors become exit codes.
+
+Each sub-command lives in its own module under `wasmbuild.commands` with two functions:
+`add_arguments(parser)` and `run(args) -> int`. Only the module of the command being run is
+imported, so `wasmbuild --help` and `wasmbuild check --help` never import wasmtime, pydantic,
+docker or jinja2 (command modules import those inside `run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+from wasmbuild import __version__
+from wasmbuild.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WasmbuildError
+
+
+class Command(NamedTuple):
+    name: str
+    module: str
+    summary: str
+
+
+# The order here is the order `wasmbuild --help` lists them: the seed walk, then the rest.
+COMMANDS: tuple[Command, ...] = (
+    Command("new", "wasmbuild.commands.new", "scaffold a new filter project"),
+    Command("build", "wasmbuild.commands.build", "build a project into a checked .wasm"),
+    Command("check", "wasmbuild.commands.check", "check .wasm files against the proxy-wasm ABI"),
+    Command("inspect", "wasmbuild.commands.inspect", "show what a .wasm imports, exports and contains"),
+    Command("run", "wasmbuild.commands.run", "run one HTTP stream through a filter under a local host"),
+    Command("list", "wasmbuild.commands.list", "list the modules in the local store"),
+    Command("tag", "wasmbuild.commands.tag", "give a stored module another reference"),
+    Command("rm", "wasmbuild.commands.rm", "remove references from the local store"),
+    Command("package", "wasmbuild.commands.package", "store a .wasm built elsewhere under a reference"),
+    Command("push", "wasmbuild.commands.push", "push a stored module to a registry"),
+    Command("pull", "wasmbuild.commands.pull", "pull a module from a registry into the local store"),
+    Command("login", "wasmbuild.commands.login", "save credentials for a registry"),
+    Command("logout", "wasmbuild.commands.logout", "forget the credentials for a registry"),
+    Command("deploy", "wasmbuild.commands.deploy", "render (or apply) Istio, Envoy or Gloo manifests"),
+    Command("undeploy", "wasmbuild.commands.undeploy", "render (or delete) what deploy created"),
+    Command("builder", "wasmbuild.commands.builder", "build or describe the hermetic builder image"),
+)
+
+
+class CommandModule(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors through our error model (one line, exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"hint: run '{self.prog} --help' for the options\n")
+        sys.exit(EXIT_USAGE)
+
+
+def _selected_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named on the command line, found without parsing everything."""
+    names = {c.name for c in COMMANDS}
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser, with full arguments only for the sub-command in `argv` (all of them if none)."""
+    parser = _Parser(
+        prog="wasmbuild",
+        description="Scaffold, build, check, run, package and deploy proxy-wasm filters.",
+        epilog="Run 'wasmbuild COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"wasmbuild {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    selected = _selected_command(argv)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.summary, description=command.summary[0].upper()
+                           + command.summary[1:] + ".")
+        if command.name == selected:
+            load(command).add_arguments(p)
+        p.set_defaults(_command=command)
+    return parser
+
+
+def load(command: Command) -> CommandModule:
+    module: CommandModule = importlib.import_module(command.module)  # type: ignore[assignment]
+    return module
+
+
+def _report(error: WasmbuildError) -> None:
+    sys.stderr.write(f"error: {error.message}\n")
+    if error.hint:
+        sys.stderr.write(f"hint: {error.hint}\n")
+
+
+def _crash_log(exc: BaseException) -> str:
+    """Write the traceback of an unexpected exception to a file and return its path."""
+    import tempfile
+    import traceback
+
+    from wasmbuild.paths import home
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    header = f"wasmbuild {__version__}\nargv: {sys.argv!r}\npython: {sys.version}\n\n"
+    from pathlib import Path
+
+    for directory in (home(), Path(tempfile.gettempdir())):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / "crash.log"
+            path.write_text(header + text, encoding="utf-8")
+            return str(path)
+        except OSError:
+            continue
+    return "(could not write a crash log)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; never lets an exception escape."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser(args_list)
+        args = parser.parse_args(args_list)
+        command: Command | None = getattr(args, "_command", None)
+        if command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return load(command).run(args)
+    except WasmbuildError as error:
+        _report(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`wasmbuild list | head`); silence the flush at exit too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_USAGE)
+    except Exception as exc:
+        where = _crash_log(exc)
+        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write(f"hint: this is a bug in wasmbuild; the details are in {where}\n")
+        return EXIT_INTERNAL

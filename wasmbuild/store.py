@@ -1,0 +1,206 @@
+"""The local module store, in wasme's layout so its users find their way around:
+
+    <store>/<md5 of the ref>/filter.wasm          the module, byte for byte
+    <store>/<md5 of the ref>/descriptor.json      OCI descriptor of the wasm layer (digest, size)
+    <store>/<md5 of the ref>/runtime-config.json  {"type": "envoy_proxy", "abiVersions": [...], ...}
+    <store>/<md5 of the ref>/image_ref            the reference, e.g. localhost:5000/f/add-header:v1
+
+Writers hold an exclusive lock on <store>/.lock and assemble an entry in a temporary directory
+that is renamed into place only when complete, so two builds can write at once and a killed one
+never leaves a half-written entry (leftovers are swept by the next writer).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wasmbuild import refs
+from wasmbuild.errors import NotFoundError, from_os_error
+from wasmbuild.paths import store_dir
+
+WASM_LAYER_MEDIA_TYPE = "application/vnd.module.wasm.content.layer.v1+wasm"
+MODULE_FILE = "filter.wasm"
+DESCRIPTOR_FILE = "descriptor.json"
+RUNTIME_CONFIG_FILE = "runtime-config.json"
+REF_FILE = "image_ref"
+_TEMP_PREFIX = ".tmp-"
+_TRASH_PREFIX = ".trash-"
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """One stored module under one reference."""
+
+    ref: str
+    directory: Path
+    digest: str  # "sha256:<hex>" of filter.wasm
+    size: int
+    updated: float  # seconds since the epoch
+    runtime_config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def module_path(self) -> Path:
+        return self.directory / MODULE_FILE
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.split(":", 1)[1]
+
+    def read_module(self) -> bytes:
+        return self.module_path.read_bytes()
+
+
+def entry_id(ref: str) -> str:
+    """The directory name of a ref: md5 of its canonical spelling, as wasme did."""
+    return hashlib.md5(refs.normalize(ref).encode(), usedforsecurity=False).hexdigest()
+
+
+def default_runtime_config(abi_versions: list[str], root_ids: list[str]) -> dict[str, Any]:
+    return {"type": "envoy_proxy", "abiVersions": abi_versions, "config": {"rootIds": root_ids}}
+
+
+def descriptor_for(module: bytes) -> dict[str, Any]:
+    return {
+        "mediaType": WASM_LAYER_MEDIA_TYPE,
+        "digest": "sha256:" + hashlib.sha256(module).hexdigest(),
+        "size": len(module),
+        "annotations": {"org.opencontainers.image.title": MODULE_FILE},
+    }
+
+
+class Store:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else store_dir()
+
+    # -- locking ---------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise from_os_error(exc, f"cannot open the store at {self.root}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            if exclusive:
+                self._sweep()
+            yield
+        finally:
+            os.close(fd)
+
+    def _sweep(self) -> None:
+        """Remove what killed writers left behind (only called under the exclusive lock)."""
+        for child in self.root.iterdir():
+            if child.name.startswith((_TEMP_PREFIX, _TRASH_PREFIX)):
+                shutil.rmtree(child, ignore_errors=True)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _load(self, directory: Path) -> StoreEntry | None:
+        try:
+            ref = (directory / REF_FILE).read_text(encoding="utf-8").strip()
+            descriptor = json.loads((directory / DESCRIPTOR_FILE).read_text(encoding="utf-8"))
+            config_path = directory / RUNTIME_CONFIG_FILE
+            config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
+            updated = (directory / MODULE_FILE).stat().st_mtime
+        except (OSError, ValueError):
+            return None
+        return StoreEntry(ref, directory, descriptor["digest"], int(descriptor["size"]), updated, config)
+
+    def find(self, ref: str) -> StoreEntry | None:
+        directory = self.root / entry_id(ref)
+        if not directory.is_dir():
+            return None
+        with self._locked(exclusive=False):
+            return self._load(directory)
+
+    def get(self, ref: str) -> StoreEntry:
+        entry = self.find(ref)
+        if entry is None:
+            raise NotFoundError(f"{refs.normalize(ref)} is not in the local store",
+                                "run 'wasmbuild list' to see the stored modules, or build, package or pull it")
+        return entry
+
+    def entries(self) -> list[StoreEntry]:
+        if not self.root.is_dir():
+            return []
+        with self._locked(exclusive=False):
+            found = (self._load(d) for d in self.root.iterdir()
+                     if d.is_dir() and not d.name.startswith("."))
+            return sorted((e for e in found if e is not None), key=lambda e: e.ref)
+
+    # -- writing ---------------------------------------------------------------------------
+    def put(self, ref: str, module: bytes, runtime_config: Mapping[str, Any] | None = None,
+            extra_files: Mapping[str, bytes] | None = None) -> StoreEntry:
+        """Store `module` under `ref`, replacing what was there, atomically."""
+        canonical = refs.normalize(ref)
+        target = self.root / entry_id(canonical)
+        with self._locked(exclusive=True):
+            try:
+                staging = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=self.root))
+                files: dict[str, bytes] = {
+                    MODULE_FILE: module,
+                    DESCRIPTOR_FILE: json.dumps(descriptor_for(module), indent=2).encode() + b"\n",
+                    REF_FILE: canonical.encode() + b"\n",
+                }
+                if runtime_config is not None:
+                    files[RUNTIME_CONFIG_FILE] = json.dumps(runtime_config, indent=2).encode() + b"\n"
+                files.update(extra_files or {})
+                for name, data in files.items():
+                    _write_synced(staging / name, data)
+                staging.chmod(0o755)
+                if target.exists():
+                    trash = Path(tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=self.root))
+                    target.rename(trash / "old")
+                    staging.rename(target)
+                    shutil.rmtree(trash, ignore_errors=True)
+                else:
+                    staging.rename(target)
+                _fsync_dir(self.root)
+            except OSError as exc:
+                self._sweep()
+                raise from_os_error(exc, "cannot write to the local store") from exc
+            entry = self._load(target)
+        assert entry is not None
+        return entry
+
+    def tag(self, source: str, destination: str) -> StoreEntry:
+        entry = self.get(source)
+        extra = {p.name: p.read_bytes() for p in entry.directory.iterdir()
+                 if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE)}
+        return self.put(destination, entry.read_module(), entry.runtime_config or None, extra)
+
+    def remove(self, ref: str) -> StoreEntry:
+        entry = self.get(ref)
+        with self._locked(exclusive=True):
+            try:
+                trash = Path(tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=self.root))
+                entry.directory.rename(trash / "old")
+                shutil.rmtree(trash, ignore_errors=True)
+            except OSError as exc:
+                raise from_os_error(exc, f"cannot remove {entry.ref}") from exc
+        return entry
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
