@@ -36,9 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from wasmbuild.build import dockerapi, image
-
     from wasmbuild import console
+    from wasmbuild.build import dockerapi, image
     from wasmbuild.build.context import builder_tag
 
     client = dockerapi.connect()
