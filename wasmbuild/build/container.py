@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from wasmbuild.build.dockerapi import api_error_text
-from wasmbuild.build.output import Relay
+from wasmbuild.build.output import Relay, project_prefix
 from wasmbuild.build.plan import EXCLUDED_NAMES, EXCLUDED_PREFIXES, BuildPlan, Workspace
 from wasmbuild.errors import EnvironmentProblem, StorageError
 
@@ -153,10 +153,11 @@ class ContainerBackend:
         }
         environment = {"HOME": str(workspace.cache / "home"), "USER": os.environ.get("USER") or "wasmbuild",
                        **plan.environment}
-        relay = Relay({f"{workspace.source}/": f"{project_dir}/", str(workspace.source): str(project_dir)})
+        relay = Relay({f"{workspace.source}/": f"{project_dir}/", str(workspace.source): str(project_dir)},
+                      prefix=project_prefix(project_dir))
         with ContainerRun(self.client, self.image) as run:
             run.start(["sh", "-c", script(plan, workspace, keep)], environment, volumes,
-                      str(BUILD_ROOT), project_dir.name)
+                      str(BUILD_ROOT), str(project_dir))
             code = run.stream(relay)
         if code != 0:
             raise relay.failure(plan.description, code)

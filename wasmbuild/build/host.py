@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 from wasmbuild.build import sources
-from wasmbuild.build.output import Relay
+from wasmbuild.build.output import Relay, project_prefix
 from wasmbuild.build.plan import BuildPlan, Workspace
 from wasmbuild.errors import BuildError, EnvironmentProblem
 from wasmbuild.resources import toolchains_dir
@@ -35,7 +35,8 @@ class HostBackend:
         (Path(str(workspace.cache)) / "home").mkdir(parents=True, exist_ok=True)
         out_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **plan.environment}
-        relay = Relay({f"{scratch}/": f"{project_dir}/", str(scratch): str(project_dir)})
+        relay = Relay({f"{scratch}/": f"{project_dir}/", str(scratch): str(project_dir)},
+                      prefix=project_prefix(project_dir))
         for step in plan.steps:
             code = _run_step(list(step), scratch, env, relay)
             if code != 0:
