@@ -1,0 +1,1 @@
+"""The sub-commands: one module per command, listed in `wasmbuild.cli.COMMANDS`."""
