@@ -5,4 +5,6 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.common",
     "tests.fixtures.docker",
+    "tests.fixtures.registry",
+    "tests.fixtures.oci",
 ]
