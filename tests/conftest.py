@@ -5,6 +5,8 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.common",
     "tests.fixtures.docker",
+    "tests.fixtures.golden",
+    "tests.fixtures.scaffold",
     "tests.fixtures.registry",
     "tests.fixtures.oci",
 ]

@@ -1,1 +1,1 @@
-"""The sub-commands: one module each, with `add_arguments(parser)` and `run(args) -> int`."""
+"""One module per sub-command: add_arguments(parser) and run(args) -> int (see wasmbuild.cli)."""
