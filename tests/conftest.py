@@ -7,4 +7,6 @@ pytest_plugins = [
     "tests.fixtures.docker",
     "tests.fixtures.golden",
     "tests.fixtures.scaffold",
+    "tests.fixtures.registry",
+    "tests.fixtures.oci",
 ]
