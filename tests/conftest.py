@@ -8,4 +8,6 @@ pytest_plugins = [
     "tests.fixtures.host",
     "tests.fixtures.golden",
     "tests.fixtures.scaffold",
+    "tests.fixtures.registry",
+    "tests.fixtures.oci",
 ]
