@@ -1,1 +1,1 @@
-"""The sub-commands: one module per command, listed in `wasmbuild.cli.COMMANDS`."""
+"""One module per sub-command: add_arguments(parser) and run(args) -> int (see wasmbuild.cli)."""
