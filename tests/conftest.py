@@ -5,6 +5,7 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.common",
     "tests.fixtures.docker",
+    "tests.fixtures.host",
     "tests.fixtures.golden",
     "tests.fixtures.scaffold",
     "tests.fixtures.registry",
