@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import wasmtime
 
+from tests.fixtures.common import run_cli
 from tests.fixtures.recording_host import (
     BAD_ARGUMENT,
     NOT_FOUND,
@@ -35,8 +36,8 @@ from tests.fixtures.rust_sdk import (
     build_wasm,
     cargo,
     cargo_env,
-    render_rust_project,
 )
+from wasmbuild import abi as abi_checker
 from wasmbuild.abi import spec
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.slow]
@@ -88,9 +89,30 @@ def check_abi_shape(path: Path, target: str, marker: str = "proxy_abi_version_0_
 def test_example_builds_with_the_abi_0_2_1_shape(add_header_wasm: dict[str, Path], target: str) -> None:
     module = add_header_wasm[target]
     check_abi_shape(module, target)
+    report = abi_checker.check(module, "0.2.1")
+    assert report.findings == (), report.findings
+    result = run_cli("check", "--strict", str(module))
+    assert result.returncode == 0 and "ok (ABI 0.2.1)" in result.stdout, result.stdout + result.stderr
     size = module.stat().st_size
     print(f"add_header.wasm ({target}): {size} bytes")
     assert size < 256 * 1024
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_example_runs_under_wasmbuilds_host(add_header_wasm: dict[str, Path], target: str) -> None:
+    """The same behaviour through wasmbuild.testing (the host `wasmbuild run` uses, with Envoy's
+    start-up restrictions enforced)."""
+    from wasmbuild.testing import ConfigurationRejected, load_filter
+
+    with load_filter(add_header_wasm[target], root_id="add_header",
+                     plugin_config={"name": "x-team", "value": "edge"}) as loaded:
+        stream = loaded.run_http(response_headers={":status": "200", "location": "/old"})
+        assert stream.response_headers["x-team"] == "edge"
+        assert stream.response_headers["location"] == "envoy-wasm"
+        assert stream.response_headers["hello"] == "world!"
+        assert any("request with" in m for m in loaded.log_messages("debug"))
+    with pytest.raises(ConfigurationRejected, match="invalid plugin configuration"):
+        load_filter(add_header_wasm[target], root_id="add_header", plugin_config="{oops")
 
 
 def start_example(module: Path, configuration: bytes, root_id: bytes = b"add_header") -> RecordingHost:
@@ -403,10 +425,18 @@ def test_a_panic_is_logged_at_critical(sdk_probe_wasm: dict[str, Path], target: 
 # ----------------------------------------------------------------- other builds and tests
 
 
-def test_abi_0_2_0_feature_exports_the_0_2_0_marker(rust_build_root: Path) -> None:
-    project = render_rust_project(rust_build_root / "abi-0-2-0", name="abi-old", abi="0.2.0")
-    module = build_wasm(project, "wasm32-unknown-unknown", cargo_env(rust_build_root), "abi_old")
+def test_abi_0_2_0_feature_exports_the_0_2_0_marker(add_header_project: Path, tmp_path: Path) -> None:
+    """A project that enables the SDK's `abi-0-2-0` feature gets the 0.2.0 marker and passes 0.2.0's checks."""
+    project = tmp_path / "old-proxy"
+    shutil.copytree(add_header_project, project, ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    manifest = project / "Cargo.toml"
+    line = 'proxy-wasm = { path = "third_party/proxy-wasm" }'
+    assert line in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(line, line[:-2] + ', features = ["abi-0-2-0"] }'))
+    module = build_wasm(project, "wasm32-unknown-unknown", cargo_env(tmp_path), "add_header")
     check_abi_shape(module, "wasm32-unknown-unknown", "proxy_abi_version_0_2_0", "0.2.0")
+    report = abi_checker.check(module)
+    assert report.abi == "0.2.0" and report.findings == (), report.findings
 
 
 def test_sdk_unit_tests_pass_on_the_host(rust_build_root: Path, tmp_path: Path) -> None:

@@ -1,21 +1,22 @@
-"""The Rust template renders for both SDK choices (the upstream choice is never built here: it
-needs crates.io; the golden tests cover its whole tree)."""
+"""`wasmbuild new --lang rust` for both SDK choices gives a Cargo.toml cargo can read and the
+right logging imports (the upstream choice is never built here: it needs crates.io; the golden
+tests hold both whole trees)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from tests.fixtures.rust_sdk import render_rust_project
+from tests.fixtures.rust_sdk import new_rust_project
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
 def test_bundled_project_uses_the_vendored_sdk(tmp_path: Path) -> None:
-    project = render_rust_project(tmp_path / "p", name="my-filter", root_id="my_root")
+    project = new_rust_project(tmp_path / "p", name="my-filter", root_id="my_root")
     manifest = tomllib.loads((project / "Cargo.toml").read_text())
     assert manifest["package"]["name"] == "my-filter"
     assert manifest["lib"] == {"name": "my_filter", "path": "src/lib.rs", "crate-type": ["cdylib"]}
@@ -30,14 +31,8 @@ def test_bundled_project_uses_the_vendored_sdk(tmp_path: Path) -> None:
     assert not any(p.suffix == ".jinja" for p in project.rglob("*"))
 
 
-def test_abi_0_2_0_selects_the_sdk_feature(tmp_path: Path) -> None:
-    project = render_rust_project(tmp_path / "p", abi="0.2.0")
-    manifest = tomllib.loads((project / "Cargo.toml").read_text())
-    assert manifest["dependencies"]["proxy-wasm"] == {"path": "third_party/proxy-wasm", "features": ["abi-0-2-0"]}
-
-
 def test_upstream_project_uses_crates_io(tmp_path: Path) -> None:
-    project = render_rust_project(tmp_path / "p", sdk="upstream")
+    project = new_rust_project(tmp_path / "p", sdk="upstream")
     manifest = tomllib.loads((project / "Cargo.toml").read_text())
     assert manifest["dependencies"] == {"proxy-wasm": "0.2", "log": "0.4"}
     assert "rust-version" not in manifest["package"]
