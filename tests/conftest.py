@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.scaffold",
     "tests.fixtures.registry",
     "tests.fixtures.oci",
+    "tests.fixtures.deploy",
 ]
