@@ -61,7 +61,8 @@ def _read_secret(args: argparse.Namespace) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console
-    from wasmbuild.oci import Registry, dockerconfig
+    from wasmbuild.oci import dockerconfig
+    from wasmbuild.oci.registry import Registry
 
     registry = registry_name(args.registry)
     username, password = _read_secret(args)

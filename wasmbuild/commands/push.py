@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console, refs
     from wasmbuild.errors import NotFoundError, UsageError
-    from wasmbuild.oci import Registry, push
+    from wasmbuild.oci.push import push
+    from wasmbuild.oci.registry import Registry
     from wasmbuild.store import Store
 
     ref = refs.parse(args.ref)
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {ref}" if similar
                 else "run 'wasmbuild list' to see the stored modules; build, package or pull it first")
         raise NotFoundError(f"{ref} is not in the local store", hint)
-    extra = {p.name: p.read_bytes() for p in entry.directory.iterdir() if p.name in ("image.json", "manifest.json")}
+    extra = {p.name: p.read_bytes() for p in entry.directory.iterdir() if p.name == "image.json"}
     console.step(f"pushing {ref} ({args.variant} variant) to {ref.registry}")
     with Registry(ref.registry, plain_http=args.plain_http, insecure=args.insecure) as registry:
         pushed = push(registry, ref, entry.read_module(), entry.runtime_config or None, args.variant, extra)
