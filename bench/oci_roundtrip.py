@@ -19,7 +19,9 @@ A line for the oci variant is printed too; the last line is the compat (default)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -141,6 +143,33 @@ def measure(variant: str, runs: int, host: str, work: Path, env: dict[str, str])
     return statistics.median(ours) * 1000, statistics.median(theirs) * 1000
 
 
+def startup_floor(runs: int, env: dict[str, str]) -> float:
+    """`wasmbuild --version` (interpreter + CLI start-up, no OCI code): the part of each command
+    that is not push or pull."""
+    return statistics.median(timed([sys.executable, "-m", "wasmbuild", "--version"], env) for _ in range(runs)) * 1000
+
+
+def library(variant: str, runs: int, host: str) -> float:
+    """push() + pull() through the Python API in this process (no start-up), for the record."""
+    from wasmbuild import refs
+    from wasmbuild.oci.pull import pull
+    from wasmbuild.oci.push import push
+    from wasmbuild.oci.registry import Registry
+
+    store = Store(Path(tempfile.mkdtemp(prefix="wasmbuild-bench-lib-")) / "store")
+    times = []
+    for i in range(runs):
+        ref = refs.parse(f"{host}/bench/library-{variant}:{i}")
+        data = module(f"{variant}-library-{i}")
+        start = time.perf_counter()
+        with Registry(host) as registry, contextlib.redirect_stderr(io.StringIO()):
+            push(registry, ref, data, RUNTIME_CONFIG, variant)
+            pull(registry, ref, store)
+        times.append(time.perf_counter() - start)
+    shutil.rmtree(store.root.parent, ignore_errors=True)
+    return statistics.median(times) * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -156,15 +185,18 @@ def main() -> int:
     proc, host = start_registry(work)
     try:
         results = {variant: measure(variant, args.runs, host, work, env) for variant in ("oci", "compat")}
+        floor = startup_floor(args.runs, env)
+        in_process = {variant: library(variant, args.runs, host) for variant in ("oci", "compat")}
     finally:
         proc.terminate()
         proc.wait()
         shutil.rmtree(work, ignore_errors=True)
     for variant in ("oci", "compat"):
         ours, theirs = results[variant]
-        ratio = ours / theirs
         print(f"{variant}: wasmbuild push+pull {ours:.0f} ms, skopeo copy up+down {theirs:.0f} ms "
-              f"(median of {args.runs}, 1 MiB module)")
+              f"(median of {args.runs}, 1 MiB module); through the Python API, no start-up: "
+              f"{in_process[variant]:.0f} ms")
+    print(f"start-up share: 2 x 'wasmbuild --version' = {2 * floor:.0f} ms of each wasmbuild round trip")
     for variant in ("oci", "compat"):
         ours, theirs = results[variant]
         ratio = ours / theirs

@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the password (or token) from standard input instead of prompting")
     add_registry_options(parser)
+    parser.epilog = ("exit codes: 0 saved; 2 bad input, or no terminal to prompt on without --password-stdin; "
+                     "5 the configured credential helper is missing; 6 the registry refused the credentials "
+                     "or could not be reached (nothing is saved then)")
 
 
 def registry_name(text: str) -> str:

@@ -8,7 +8,13 @@ import sys
 VARIANTS = ("compat", "oci")  # wasmbuild.oci.image.VARIANTS, repeated so --help imports nothing
 
 
+EXIT_CODES = ("exit codes: 0 done; 2 bad reference or options; 3 not found (a module not in the store, a tag "
+              "or repository the registry does not have); 5 a configured credential helper is missing; "
+              "6 any other registry failure (refused, authentication, digest mismatch, network)")
+
+
 def add_registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES
     parser.add_argument("--plain-http", action="store_true",
                         help="talk plain HTTP to the registry (automatic for localhost and 127.0.0.0/8)")
     parser.add_argument("--insecure", action="store_true",

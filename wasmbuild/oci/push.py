@@ -77,6 +77,8 @@ def push(registry: Registry, target: Reference, module: bytes, runtime_config: M
     with console.progress("pushing", total=sum(b.size for b, _ in missing)) as bar:
         concurrently([partial(_upload, registry, target, blob, scopes, session, bar.update)
                       for blob, session in missing])
+    for blob, _ in missing:  # after the bar is gone, so lines and bar do not interleave
+        console.info(f"  {_short(blob)}: pushed {_size(blob.size)}")
     echoed = registry.put_manifest(target.repository, target.reference, image.manifest, image.media_type)
     if echoed and echoed != image.digest:
         raise RegistryError(f"{registry.registry} stored the manifest as {echoed}, not {image.digest}",
@@ -87,7 +89,6 @@ def push(registry: Registry, target: Reference, module: bytes, runtime_config: M
 def _upload(registry: Registry, target: Reference, blob: Blob, scopes: tuple[str, ...], session: str | None,
             progress: Callable[[int], None]) -> None:
     registry.upload_blob(target.repository, blob.digest, blob.data, scopes, session, progress=progress)
-    console.info(f"  {_short(blob)}: pushed {_size(blob.size)}")
 
 
 def _short(blob: Blob) -> str:
