@@ -125,7 +125,11 @@ def check_destination(destination: Path, force: bool) -> None:
     if destination.exists():
         if not destination.is_dir():
             raise UsageError(f"{destination} exists and is not a directory", "choose another PATH")
-        if not force and any(destination.iterdir()):
+        try:
+            occupied = any(destination.iterdir())
+        except OSError as error:
+            raise UsageError(f"cannot read {destination}: {error.strerror}", "choose another PATH") from None
+        if not force and occupied:
             raise UsageError(f"{destination} exists and is not empty",
                              "choose a new PATH, or pass --force to write the template's files into it "
                              "(files it does not write are kept)")
@@ -147,7 +151,11 @@ def _conflicts(files: Sequence[OutputFile], destination: Path) -> None:
         for parent in target.parents:
             if parent == destination:
                 break
-            if (parent.exists() or parent.is_symlink()) and not parent.is_dir():
+            if parent.is_symlink():
+                # Writing through it could land outside the project: never follow it.
+                raise UsageError(f"{parent} is a symbolic link, but the template writes files inside it",
+                                 "replace it with a directory, or choose another PATH")
+            if parent.exists() and not parent.is_dir():
                 raise UsageError(f"{parent} is not a directory, but the template writes files inside it",
                                  "move it away, or choose another PATH")
 

@@ -110,3 +110,17 @@ def test_copy_tree_skips_build_litter(tmp_path: Path) -> None:
     files = copy_tree(source, PurePosixPath("third_party/sdk"))
     assert [(str(f.path), f.mode) for f in files] == [("third_party/sdk/lib.rs", 0o644),
                                                      ("third_party/sdk/tool.sh", 0o755)]
+
+
+def test_force_never_writes_through_a_symlinked_directory(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    destination = tmp_path / "project"
+    destination.mkdir()
+    os.symlink(outside, destination / "sub")
+    files = [OutputFile(PurePosixPath("a.txt"), 0o644, data=b"a\n"),
+             OutputFile(PurePosixPath("sub/b.txt"), 0o644, data=b"b\n")]
+    with pytest.raises(UsageError, match="is a symbolic link"):
+        write_tree(files, destination, force=True)
+    assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in destination.iterdir()) == ["sub"]

@@ -9,6 +9,7 @@ first byte is written.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,5 +110,5 @@ def run(args: argparse.Namespace) -> int:
     console.done(f"created {destination} ({len(files)} files): {answers.language} filter {answers.name}, "
                  f"SDK {answers.sdk}, proxy-wasm ABI {answers.abi}, root id {answers.root_id}, "
                  f"for {answers.platform} {answers.platform_version}")
-    console.info(f"next: cd {destination} && wasmbuild build && wasmbuild run build/filter.wasm")
+    console.info(f"next: cd {shlex.quote(str(destination))} && wasmbuild build && wasmbuild run build/filter.wasm")
     return 0

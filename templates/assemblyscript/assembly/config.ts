@@ -1,86 +1,142 @@
-// The plugin configuration, shaped like filter.proto's
+// The plugin configuration: JSON shaped like the protobuf message
 //   message Config { string name = 1; string value = 2; }
-// in proto3's JSON mapping, e.g. {"name": "x-wasm-filter", "value": "on"}.
 //
-// A small parser written for exactly this shape, so the filter needs no JSON package:
-//   - an empty (or all-blank) configuration is valid and configures nothing;
-//   - otherwise it must be one JSON object whose members are "name" and "value", each a JSON
-//     string or null (null, like a missing member, leaves the field empty);
-//   - anything else (other members, other value types, trailing text) is invalid.
+//   - empty (or only whitespace): no extra header;
+//   - {"name": "x-powered-by", "value": "wasm"}: add `x-powered-by: wasm` to every response;
+//   - anything else is rejected with a message saying what is wrong: not JSON, not an object,
+//     an unknown field (a typo would otherwise be silently ignored), a field given twice, a
+//     value that is not a string (null counts as empty, as in proto3), a "value" without a
+//     "name", or a header the proxy would refuse.
+//
+// A few lines of hand-written parsing, so the filter needs no JSON package.
 
 export class Config {
   name: string = "";
   value: string = "";
 }
 
-// Fills `config` from `text`; returns false when `text` is not a valid configuration.
-export function parseConfig(text: string, config: Config): bool {
+// Fills `config` from `text`. Returns "" when the configuration is valid, else what is wrong.
+export function parseConfig(text: string, config: Config): string {
   const parser = new Parser(text);
-  return parser.parse(config);
+  let problem = parser.parse(config);
+  if (problem.length == 0) {
+    problem = validate(config);
+  }
+  return problem;
+}
+
+function validate(config: Config): string {
+  if (config.name.length == 0) {
+    return config.value.length == 0 ? "" : "\"value\" is set but \"name\" is empty";
+  }
+  for (let i = 0; i < config.name.length; i++) {
+    if (!isTokenChar(<i32>config.name.charCodeAt(i))) {
+      return quote(config.name) + " is not a valid header name";
+    }
+  }
+  for (let i = 0; i < config.value.length; i++) {
+    const c = <i32>config.value.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0) {
+      return "the value of header " + quote(config.name) + " contains a line break or NUL";
+    }
+  }
+  return "";
+}
+
+// RFC 9110 token characters: proxies refuse anything else in a header name.
+function isTokenChar(c: i32): bool {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) {
+    return true;
+  }
+  return c < 0x80 && "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) >= 0;
+}
+
+function quote(s: string): string {
+  return "\"" + s + "\"";
 }
 
 const QUOTE: i32 = 0x22; // "
 const BACKSLASH: i32 = 0x5c;
-const OPEN_BRACE: i32 = 0x7b;
-const CLOSE_BRACE: i32 = 0x7d;
-const COLON: i32 = 0x3a;
-const COMMA: i32 = 0x2c;
 
 class Parser {
   text: string;
   pos: i32 = 0;
   token: string = ""; // the last string read by readString()
+  error: string = ""; // why readString() failed
 
   constructor(text: string) {
     this.text = text;
   }
 
-  parse(config: Config): bool {
+  fail(message: string): string {
+    // Report positions in UTF-8 bytes, as the proxy sees the configuration.
+    const at = String.UTF8.byteLength(this.text.substring(0, this.pos));
+    return message + " (at byte " + at.toString() + ")";
+  }
+
+  parse(config: Config): string {
     this.skipSpace();
     if (this.atEnd()) {
-      return true; // empty configuration
+      return ""; // empty configuration
     }
-    if (!this.eat(OPEN_BRACE)) {
-      return false;
+    if (!this.eat(0x7b)) {
+      return this.fail("expected a JSON object like {\"name\": \"x-header\", \"value\": \"v\"}");
     }
+    let seenName = false;
+    let seenValue = false;
     this.skipSpace();
-    if (!this.eat(CLOSE_BRACE)) {
+    if (!this.eat(0x7d)) {
       while (true) {
+        this.skipSpace();
+        const keyAt = this.pos;
         if (!this.readString()) {
-          return false;
+          return this.fail(this.error);
         }
         const key = this.token;
         this.skipSpace();
-        if (!this.eat(COLON)) {
-          return false;
+        if (!this.eat(0x3a)) {
+          return this.fail("expected ':'");
         }
         this.skipSpace();
         let value = "";
         if (!this.eatWord("null")) {
+          if (this.peek() != QUOTE) {
+            return this.fail("field " + quote(key) + " must be a string");
+          }
           if (!this.readString()) {
-            return false;
+            return this.fail(this.error);
           }
           value = this.token;
         }
         if (key == "name") {
+          if (seenName) {
+            this.pos = keyAt;
+            return this.fail("field \"name\" given twice");
+          }
+          seenName = true;
           config.name = value;
         } else if (key == "value") {
+          if (seenValue) {
+            this.pos = keyAt;
+            return this.fail("field \"value\" given twice");
+          }
+          seenValue = true;
           config.value = value;
         } else {
-          return false;
+          this.pos = keyAt;
+          return this.fail("unknown field " + quote(key) + " (expected \"name\" or \"value\")");
         }
         this.skipSpace();
-        if (this.eat(CLOSE_BRACE)) {
+        if (this.eat(0x7d)) {
           break;
         }
-        if (!this.eat(COMMA)) {
-          return false;
+        if (!this.eat(0x2c)) {
+          return this.fail("expected ',' or '}'");
         }
-        this.skipSpace();
       }
     }
     this.skipSpace();
-    return this.atEnd();
+    return this.atEnd() ? "" : this.fail("unexpected text after the JSON object");
   }
 
   atEnd(): bool {
@@ -117,17 +173,33 @@ class Parser {
     }
   }
 
-  // Reads a JSON string (with its escapes) into this.token.
+  // Reads a JSON string (with its escapes) into this.token; on failure says why in this.error.
   readString(): bool {
     if (!this.eat(QUOTE)) {
+      this.error = "expected a string";
       return false;
     }
     let out = "";
     let start = this.pos;
     while (true) {
       const c = this.peek();
+      if (c < 0) {
+        this.error = "unterminated string";
+        return false;
+      }
       if (c < 0x20) {
-        return false; // end of text, or a raw control character
+        this.error = "control character in a string";
+        return false;
+      }
+      if (c >= 0xd800 && c < 0xe000) {
+        // A raw surrogate must be a proper pair (the text came from UTF-8, so it always is).
+        const low = this.pos + 1 < this.text.length ? <i32>this.text.charCodeAt(this.pos + 1) : 0;
+        if (c >= 0xdc00 || low < 0xdc00 || low >= 0xe000) {
+          this.error = "invalid UTF-16 in a string";
+          return false;
+        }
+        this.pos += 2;
+        continue;
       }
       if (c == QUOTE) {
         out += this.text.substring(start, this.pos);
@@ -158,10 +230,32 @@ class Parser {
       } else if (e == 0x75) {
         const unit = this.hex4();
         if (unit < 0) {
+          this.error = "invalid \\u escape";
           return false;
         }
-        out += String.fromCharCode(unit); // surrogate pairs arrive as two \u escapes
+        if (unit >= 0xdc00 && unit < 0xe000) {
+          this.error = "unpaired surrogate in \\u escape";
+          return false;
+        }
+        out += String.fromCharCode(unit);
+        if (unit >= 0xd800 && unit < 0xdc00) {
+          // a high surrogate: the low half must follow as another \u escape
+          if (!this.eatWord("\\u")) {
+            this.error = "unpaired surrogate in \\u escape";
+            return false;
+          }
+          const low = this.hex4();
+          if (low < 0xdc00 || low >= 0xe000) {
+            this.error = "unpaired surrogate in \\u escape";
+            return false;
+          }
+          out += String.fromCharCode(low);
+        }
+      } else if (e < 0) {
+        this.error = "unterminated string";
+        return false;
       } else {
+        this.error = "invalid escape in a string";
         return false;
       }
       start = this.pos;
