@@ -38,12 +38,12 @@ def build(project: Path, *args: str, env: dict[str, str] | None = None) -> tuple
     return result, match
 
 
-def assert_loads(module: Path) -> None:
+def assert_loads(module: Path, abi: str = "0.2.1") -> None:
     import wasmtime
 
     report = check_module(module.read_bytes(), None)
     assert report.ok, report.findings
-    assert report.abi == "0.2.1"
+    assert report.abi == abi
     wasmtime.Module(wasmtime.Engine(), module.read_bytes())  # a real engine accepts it
 
 
@@ -54,17 +54,22 @@ def assert_loads(module: Path) -> None:
     ("cpp-bazel", ("--toolchain", "emscripten")),
     ("rust", ()),
     ("assemblyscript", ()),
+    ("new:rust", ()),
+    ("new:assemblyscript", ()),
+    ("new:assemblyscript:solo-io:0.2.0", ()),
 ])
 def test_each_language_builds_checks_and_stores(builder_image: str, make_project: Any, kind: str,
                                                 options: tuple[str, ...]) -> None:
     project = make_project(kind)
-    result, summary = build(project, *options)
+    _result, summary = build(project, *options)
     module = project / "build" / "filter.wasm"
     assert Path(summary["path"]) == module and summary["status"] == "built (container)"
-    assert_loads(module)
+    abi = "0.2.0" if kind.endswith(":0.2.0") else "0.2.1"
+    assert summary["abi"] == abi
+    assert_loads(module, abi)
     entry = Store().get(_default_ref(project))
     assert entry.sha256 == summary["sha"]
-    assert entry.runtime_config["abiVersions"] == ["v0.2.1"]
+    assert entry.runtime_config["abiVersions"] == [f"v{abi}"]
     assert module.stat().st_uid == os.getuid()
 
 
@@ -92,12 +97,13 @@ def test_an_unchanged_project_is_a_cache_hit_without_a_container(builder_image: 
     assert third["status"] == "built (container)" and third["sha"] != first["sha"]
 
 
-@pytest.mark.parametrize("kind", ["cpp-bazel", "rust", "assemblyscript"])
+@pytest.mark.parametrize("kind", ["cpp-bazel", "new:rust", "new:assemblyscript"])
 def test_two_clean_builds_are_byte_identical(builder_image: str, make_project: Any, tmp_path: Path,
                                              kind: str) -> None:
     digests = []
     for index in range(2):
-        project = make_project(kind, name=f"copy{index}-{kind}")
+        # same name (it is in the module: crate name, root id), another place, another home
+        project = make_project(kind, name=f"clean{index}/my:filter")
         home = tmp_path / f"home{index}"
         _, summary = build(project, "--no-cache", env={"WASMBUILD_HOME": str(home)})
         digests.append(summary["sha"])
@@ -137,7 +143,7 @@ def test_the_sources_are_never_written(builder_image: str, make_project: Any) ->
 def test_options_and_tags(builder_image: str, make_project: Any, tmp_path: Path) -> None:
     project = make_project("rust")
     output = tmp_path / "out" / "x.wasm"
-    result, summary = build(project, "-t", "localhost:5000/team/filter:v2", "--output", str(output))
+    _result, summary = build(project, "-t", "localhost:5000/team/filter:v2", "--output", str(output))
     assert Path(summary["path"]) == output and output.is_file()
     assert Store().get("localhost:5000/team/filter:v2").sha256 == summary["sha"]
 

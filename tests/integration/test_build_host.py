@@ -34,6 +34,7 @@ def host_build(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     ("cpp", ("--toolchain", "zig")),
     ("cpp-bazel", ()),
     ("rust", ()),
+    ("new:rust", ()),
 ])
 def test_each_toolchain_builds_on_the_host(make_project: Any, kind: str, options: tuple[str, ...]) -> None:
     project = make_project(kind)
@@ -42,9 +43,10 @@ def test_each_toolchain_builds_on_the_host(make_project: Any, kind: str, options
     assert not (project / "bazel-bin").exists() and not (project / "target").exists()  # built in a scratch copy
 
 
-def test_assemblyscript_builds_on_the_host_from_the_npm_cache(make_project: Any) -> None:
+@pytest.mark.parametrize("kind", ["assemblyscript", "new:assemblyscript"])
+def test_assemblyscript_builds_on_the_host_from_the_npm_cache(make_project: Any, kind: str) -> None:
     # offline: the packages come from npm's cache (scripts/bootstrap-debian filled it), never the network
-    project = make_project("assemblyscript")
+    project = make_project(kind)
     host_build(project, env={"NPM_CONFIG_OFFLINE": "true"})
     assert not (project / "node_modules").exists()
 
@@ -89,3 +91,42 @@ def test_the_host_build_keeps_the_users_tool_settings(make_project: Any) -> None
     # HOME is left alone on the host (npm's and cargo's own config live there)
     project = make_project("rust")
     host_build(project, env={"HOME": os.environ.get("HOME", "/root")})
+
+
+def _imports_of_build(project: Path) -> tuple[str, set[str]]:
+    result = run_cli("build", str(project), "--backend", "host", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr
+    modules = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    return result.stdout, modules
+
+
+def test_a_noop_rebuild_imports_nothing_heavy_and_restores_what_was_removed(make_project: Any) -> None:
+    project = make_project("cpp")
+    host_build(project)
+    stdout, modules = _imports_of_build(project)
+    assert stdout.strip().endswith("cache hit")
+    assert not {"pydantic", "docker", "wasmtime", "tomllib", "tomli", "tqdm", "jinja2"} & modules
+    # the output and the store entry come back without a compile
+    (project / "build" / "filter.wasm").unlink()
+    store = Store()
+    store.remove(_ref(project))
+    stdout, _ = _imports_of_build(project)
+    assert stdout.strip().endswith("cache hit")
+    assert (project / "build" / "filter.wasm").is_file() and store.find(_ref(project)) is not None
+
+
+def test_editing_settings_that_do_not_change_the_module_does_not_recompile(make_project: Any) -> None:
+    project = make_project("cpp")
+    host_build(project)
+    with open(project / "wasmbuild.toml", "a") as handle:
+        handle.write('\n[package]\nref = "renamed:v2"\n')
+    (project / "runtime-config.json").write_text(
+        '{"type": "envoy_proxy", "abiVersions": ["v0.2.1"], "config": {"rootIds": ["other"]}}')
+    result = run_cli("build", str(project), "--backend", "host")
+    assert result.returncode == 0 and result.stdout.strip().endswith("cache hit")
+    assert Store().get("renamed:v2").runtime_config["config"]["rootIds"] == ["other"]
+    # a config change that does matter (the ABI the module is checked against) is a miss, and fails
+    toml = project / "wasmbuild.toml"
+    toml.write_text(toml.read_text().replace('language = "cpp"', 'language = "cpp"\nabi = "0.2.0"'))
+    result = run_cli("build", str(project), "--backend", "host")
+    assert result.returncode == 4 and "abi-mismatch" in result.stderr

@@ -50,7 +50,8 @@ def test_the_pinned_packages_are_what_is_installed(builder_image: str, docker_cl
 
 
 def test_any_uid_without_a_passwd_entry_can_use_every_tool_offline(builder_image: str, docker_client: Any) -> None:
-    script = ("set -e; cd /tmp; touch WORKSPACE; bazel --batch --output_user_root=/tmp/b info output_base >/dev/null 2>&1; "
+    script = ("set -e; cd /tmp; touch WORKSPACE; "
+              "bazel --batch --output_user_root=/tmp/b info output_base >/dev/null 2>&1; "
               "printf 'int main(){return 0;}' > t.cc; clang++ --target=wasm32-wasi -o t.wasm t.cc; "
               "EM_CACHE=/usr/share/emscripten/cache em++ -sSTANDALONE_WASM -o e.wasm t.cc; "
               "rustc --version; cargo --version; node /opt/wasmbuild/npm/gcore/node_modules/.bin/asc --version; "

@@ -139,6 +139,8 @@ def test_assemblyscript_plans_follow_the_compiler_version(tmp_path: Path) -> Non
     old = plan_for(project).steps[-1]
     assert "-b" in old and "-o" not in old and "--config" not in old
     assert plan_for(project).environment["WASMBUILD_NPM_OFFLINE"] == "1"
+    (project / "asconfig.json").write_text("{}")  # the project's own options win
+    assert plan_for(project).steps[-1][3:] == ("--target", "release", "-b", "build/filter.wasm", "--noColors")
 
 
 def test_plans_are_pure_values(tmp_path: Path) -> None:

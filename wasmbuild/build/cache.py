@@ -10,30 +10,51 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wasmbuild import __version__
-from wasmbuild.build.plan import BuildPlan
 from wasmbuild.errors import from_os_error
 from wasmbuild.paths import build_cache_dir
+
+if TYPE_CHECKING:
+    from wasmbuild.build.plan import BuildPlan
 
 CACHE_FORMAT = "1"
 MODULE = "filter.wasm"
 META = "meta.json"
 
 
-def build_key(plan: BuildPlan, config: dict[str, Any], toolchain: str, sources_digest: str) -> str:
+def key_base(plan: BuildPlan, config: dict[str, Any]) -> str:
+    """The part of the key fixed by the configuration and the plan (see noop.py, which reuses it)."""
     text = "\n".join([f"wasmbuild-build-key {CACHE_FORMAT} {__version__}", plan.fingerprint(),
-                      json.dumps(config, sort_keys=True), toolchain, sources_digest])
+                      json.dumps(config, sort_keys=True)])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class CachedBuild:
+def final_key(base: str, toolchain: str, sources_digest: str) -> str:
+    return hashlib.sha256(f"{base}\n{toolchain}\n{sources_digest}".encode()).hexdigest()
+
+
+def build_key(plan: BuildPlan, config: dict[str, Any], toolchain: str, sources_digest: str) -> str:
+    return final_key(key_base(plan, config), toolchain, sources_digest)
+
+
+def file_identity(path: str) -> str:
+    """A tool binary's identity for the key: resolved path, size and mtime (no process started)."""
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+    except OSError:
+        return f"{path}:missing"
+    return f"{real}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def tools_identity(executables: dict[str, str]) -> str:
+    return "\n".join(sorted(f"{name}={file_identity(path)}" for name, path in executables.items()))
+
+
+class CachedBuild(NamedTuple):
     key: str
     module: bytes
     abi: str | None
@@ -58,6 +79,9 @@ class BuildCache:
         return CachedBuild(key, module, meta.get("abi"))
 
     def put(self, key: str, module: bytes, abi: str | None, description: str) -> None:
+        import shutil
+        import tempfile
+
         target = self._dir(key)
         meta = {"sha256": hashlib.sha256(module).hexdigest(), "size": len(module), "abi": abi,
                 "plan": description, "wasmbuild": __version__}

@@ -97,15 +97,15 @@ class ContainerRun:
                 pass  # the daemon is going away; nothing more we can do
             self.container = None
 
-    def start(self, command: list[str], environment: dict[str, str], volumes: dict[str, dict[str, str]],
-              working_dir: str, label: str) -> None:
+    def start(self, command: list[str], environment: dict[str, str], mounts: list[Any], working_dir: str,
+              label: str) -> None:
         from docker.errors import APIError, ImageNotFound
 
         with signals_deferred():
             try:
                 self.container = self.client.containers.create(
                     self.image, command=command, user=f"{os.getuid()}:{os.getgid()}", network_mode="none",
-                    environment=environment, volumes=volumes, working_dir=working_dir, labels={LABEL: label},
+                    environment=environment, mounts=mounts, working_dir=working_dir, labels={LABEL: label},
                     detach=True, tty=False, stdin_open=False)
             except ImageNotFound:
                 raise EnvironmentProblem(f"the builder image {self.image} is missing",
@@ -145,18 +145,19 @@ class ContainerBackend:
         scratch, caches = work_dir / "src", work_dir / "cache"
         for directory in (scratch, caches, out_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        volumes = {
-            str(project_dir): {"bind": str(SRC), "mode": "ro"},
-            str(scratch): {"bind": str(workspace.source), "mode": "rw"},
-            str(caches): {"bind": str(workspace.cache), "mode": "rw"},
-            str(out_dir): {"bind": str(OUT), "mode": "rw"},
-        }
+        from docker.types import Mount
+
+        # Mount objects, not "src:dst:mode" strings: a project path may contain ':'
+        mounts = [Mount(str(SRC), str(project_dir), type="bind", read_only=True),
+                  Mount(str(workspace.source), str(scratch), type="bind"),
+                  Mount(str(workspace.cache), str(caches), type="bind"),
+                  Mount(str(OUT), str(out_dir), type="bind")]
         environment = {"HOME": str(workspace.cache / "home"), "USER": os.environ.get("USER") or "wasmbuild",
                        **plan.environment}
         relay = Relay({f"{workspace.source}/": f"{project_dir}/", str(workspace.source): str(project_dir)},
                       prefix=project_prefix(project_dir))
         with ContainerRun(self.client, self.image) as run:
-            run.start(["sh", "-c", script(plan, workspace, keep)], environment, volumes,
+            run.start(["sh", "-c", script(plan, workspace, keep)], environment, mounts,
                       str(BUILD_ROOT), str(project_dir))
             code = run.stream(relay)
         if code != 0:

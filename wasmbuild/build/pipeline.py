@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -23,40 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from wasmbuild import console, refs
-from wasmbuild.build import rawdocker, sources
-from wasmbuild.build.cache import BuildCache, build_key
+from wasmbuild.build import deliver, noop, rawdocker, sources
+from wasmbuild.build.cache import BuildCache, final_key, key_base
+from wasmbuild.build.deliver import BuildRequest, BuildResult
 from wasmbuild.build.plan import CONTAINER_TOOLS, Tools, Workspace
 from wasmbuild.config import Project, load_project
-from wasmbuild.errors import ConfigError, EnvironmentProblem, WasmbuildError, from_os_error
+from wasmbuild.errors import EnvironmentProblem, WasmbuildError, from_os_error
 from wasmbuild.languages import LANGUAGES, Language
-from wasmbuild.languages.probe import stat_identity
 from wasmbuild.paths import home
 
 DAEMON_HINT = ("start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &'), "
                "or build with this machine's tools: --backend host")
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    path: str = "."
-    backend: str | None = None
-    ref: str | None = None
-    no_cache: bool = False
-    output: str | None = None
-    toolchain: str | None = None
-    mode: str | None = None
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    path: Path
-    size: int
-    sha256: str
-    abi: str | None
-    seconds: float
-    cache_hit: bool
-    ref: str
-    backend: str
 
 
 @dataclass(frozen=True)
@@ -88,8 +64,7 @@ def choose_executor(requested: str, language: Language, project: Project) -> Exe
                                      "install those, or build in the builder container: --backend container")
         raise EnvironmentProblem(f"no way to build here: the Docker daemon at {_docker_host()} does not answer, "
                                  f"and {tools}", f"{DAEMON_HINT}; or install the missing tools")
-    identity = "\n".join(sorted(f"{name}={stat_identity(argv[0])}" for name, argv in tools.commands.items()))
-    return Executor("host", tools, identity)
+    return Executor("host", tools, tools.identity())
 
 
 def _docker_host() -> str:
@@ -128,17 +103,22 @@ def build(request: BuildRequest) -> BuildResult:
     config = project.config
     ref = refs.normalize(request.ref or config.default_ref)
     output = Path(request.output).resolve() if request.output else project.output_path
-    runtime_config = _runtime_config(project)
+    runtime_config = deliver.runtime_config(project.runtime_config_path, config.project.abi, config.root_id)
     language = LANGUAGES[config.project.language]
     executor = choose_executor(config.build.backend, language, project)
     work_dir = work_dir_for(project) / executor.backend  # never shared: paths differ between the two
     workspace = _workspace(executor, project, work_dir)
     plan = language.plan(project, workspace, executor.tools)
     keep = sources.output_excludes(config.build.output)
-    files = sources.walk(project.directory, keep)
-    key_config = {"project": config.project.model_dump(), "toolchain": config.build.toolchain,
-                  "mode": config.build.mode, "image": config.build.image}
-    key = build_key(plan, key_config, executor.identity, sources.digest(project.directory, files))
+    # the project's own settings reach the key through key_config; the runtime config does not
+    # change the module: editing either must not recompile
+    unhashed = sorted({"wasmbuild.toml", config.package.runtime_config})
+    files = [f for f in sources.walk(project.directory, keep) if f not in unhashed]
+    # what decides the module (and its check) besides the plan and the sources
+    key_config = {"language": config.project.language, "abi": config.project.abi, "sdk": config.project.sdk,
+                  "toolchain": config.build.toolchain, "mode": config.build.mode, "image": config.build.image}
+    base = key_base(plan, key_config)
+    key = final_key(base, executor.identity, sources.digest(project.directory, files))
     cache = BuildCache()
     cached = None if request.no_cache else cache.get(key)
     if cached is not None:
@@ -146,7 +126,14 @@ def build(request: BuildRequest) -> BuildResult:
     else:
         module, abi = _compile(executor, plan, workspace, project, work_dir, keep)
         cache.put(key, module, abi, plan.description)
-    _deliver(module, output, ref, runtime_config)
+    deliver.write_output(module, output)
+    entry = deliver.store_module(module, ref, runtime_config)
+    noop.remember(request, project.directory, noop.Memo(
+        requested=config.build.backend, backend=executor.backend, image=executor.image,
+        tools=executor.tools.executables() if executor.backend == "host" else {}, key_base=base,
+        keep=sorted(keep), unhashed=unhashed, output=str(output), ref=ref,
+        runtime_config=str(project.runtime_config_path), abi=config.project.abi, root_id=config.root_id,
+        store_entry=str(entry), store_stamp=deliver.entry_stamp(entry)))
     return BuildResult(output, len(module), hashlib.sha256(module).hexdigest(), abi, time.monotonic() - started,
                        cached is not None, ref, executor.backend)
 
@@ -199,48 +186,6 @@ def _locked(work_dir: Path, name: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _runtime_config(project: Project) -> dict[str, Any]:
-    from wasmbuild.store import default_runtime_config
-
-    path = project.runtime_config_path
-    if not path.is_file():
-        return default_runtime_config([f"v{project.config.project.abi}"], [project.config.root_id])
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise ConfigError(f"{path.name}: not valid JSON: {error}", f"fix {path}") from None
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot read {path}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: must be a JSON object", f"fix {path}")
-    return data
-
-
-def _deliver(module: bytes, output: Path, ref: str, runtime_config: dict[str, Any]) -> None:
-    """Write the module to the output (atomically; untouched when already identical) and the store."""
-    from wasmbuild.store import Store
-
-    try:
-        if not (output.is_file() and output.read_bytes() == module):
-            output.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(module)
-                os.chmod(temp, 0o644)
-                os.replace(temp, output)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {output}") from exc
-    store = Store()
-    digest = "sha256:" + hashlib.sha256(module).hexdigest()
-    existing = store.find(ref)
-    if existing is None or existing.digest != digest or dict(existing.runtime_config) != runtime_config:
-        store.put(ref, module, runtime_config)
 
 
 __all__ = ["BuildRequest", "BuildResult", "WasmbuildError", "build"]

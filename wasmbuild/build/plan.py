@@ -49,6 +49,16 @@ class Tools:
     def __call__(self, name: str) -> tuple[str, ...]:
         return tuple(self.commands.get(name, (name,)))
 
+    def executables(self) -> dict[str, str]:
+        return {name: argv[0] for name, argv in self.commands.items()}
+
+    def identity(self) -> str:
+        """The tools' identity for the build key, from their files (no process started): an
+        upgraded compiler has another size or mtime."""
+        from wasmbuild.build.cache import tools_identity
+
+        return tools_identity(self.executables())
+
 
 # The builder image: every tool is on PATH under its usual name.
 CONTAINER_TOOLS = Tools({"cargo": ("cargo",), "rustc": ("rustc",), "clang++": ("clang++",), "em++": ("em++",),

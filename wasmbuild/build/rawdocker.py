@@ -5,25 +5,12 @@ fall back to docker-py."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
 from urllib.parse import quote
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
 
 
 def socket_path() -> str | None:
@@ -37,16 +24,23 @@ def socket_path() -> str | None:
 
 
 def _get(path: str, timeout: float) -> tuple[int, bytes]:
-    sock = socket_path()
-    if sock is None:
+    """An HTTP/1.0 GET over the socket: the daemon answers with a plain body and closes, so no
+    chunked decoding is needed (and http.client, with its email-parsing imports, is not)."""
+    address = socket_path()
+    if address is None:
         raise NotImplementedError
-    conn = _UnixConnection(sock, timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(address)
+        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode("ascii"))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2 or not status_line[1].isdigit():
+        raise OSError(f"not an HTTP answer from {address}")
+    return int(status_line[1]), body
 
 
 def ping(timeout: float = 3) -> bool:

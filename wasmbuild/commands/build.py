@@ -36,13 +36,18 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wasmbuild.build.pipeline import BuildRequest, build
+    from wasmbuild.build.deliver import BuildRequest
+    from wasmbuild.build.noop import try_noop
     from wasmbuild.build.units import human_size
 
+    request = BuildRequest(args.path, args.backend, args.ref, args.no_cache, args.output, args.toolchain, args.mode)
     previous = signal.signal(signal.SIGTERM, _terminate)  # clean up (the container) as on Ctrl-C
     try:
-        result = build(BuildRequest(args.path, args.backend, args.ref, args.no_cache, args.output,
-                                    args.toolchain, args.mode))
+        result = try_noop(request)  # an unchanged project: milliseconds, nothing heavy imported
+        if result is None:
+            from wasmbuild.build.pipeline import build
+
+            result = build(request)
     finally:
         signal.signal(signal.SIGTERM, previous)
     try:

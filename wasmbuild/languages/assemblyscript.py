@@ -16,6 +16,7 @@ NAME = "assemblyscript"
 ENTRY = "assembly/index.ts"
 OUTPUT = "build/filter.wasm"
 WASI_SHIM_CONFIG = "node_modules/@assemblyscript/wasi-shim/asconfig.json"
+ASCONFIG = "asconfig.json"
 
 
 def read_package(directory: Path) -> dict[str, str]:
@@ -48,13 +49,14 @@ class AssemblyScript:
         if entry is None:
             raise ConfigError(f"{project.directory}: the entry file {ENTRY} is missing")
         version = asc_major_minor(packages["assemblyscript"]) or (0, 28)
-        flags: list[str] = ["--use", "abort=abort_proc_exit", "-O3", "--noColors"]
-        if version >= (0, 20):
-            flags[0:0] = ["-o", OUTPUT]
-            if "@assemblyscript/wasi-shim" in packages:
-                flags += ["--config", WASI_SHIM_CONFIG]
+        output_flag = "-o" if version >= (0, 20) else "-b"  # --outFile since 0.20, --binaryFile before
+        if (project.directory / ASCONFIG).is_file():
+            # the project's asconfig.json decides the options; its release target, written where we collect it
+            flags = ["--target", "release", output_flag, OUTPUT, "--noColors"]
         else:
-            flags[0:0] = ["-b", OUTPUT, "--validate"]
+            flags = [output_flag, OUTPUT, "--use", "abort=abort_proc_exit", "-O3", "--noColors"]
+            if version >= (0, 20) and "@assemblyscript/wasi-shim" in packages:
+                flags += ["--config", WASI_SHIM_CONFIG]
         install = (str(workspace.tools / "wasmbuild-npm-install"),)
         compile_step = (*tools("node"), "node_modules/.bin/asc", entry, *flags)
         env = {"WASMBUILD_NPM_OFFLINE": "1" if workspace.offline else "0",

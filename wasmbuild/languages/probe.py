@@ -28,13 +28,3 @@ def output(argv: list[str], timeout: float = 20) -> str | None:
 
 def executable(path: str | Path) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
-def stat_identity(path: str) -> str:
-    """A cheap identity for a tool binary: its resolved path, size and mtime (no process started)."""
-    try:
-        real = os.path.realpath(path)
-        st = os.stat(real)
-    except OSError:
-        return f"{path}:missing"
-    return f"{real}:{st.st_size}:{int(st.st_mtime)}"
