@@ -5,4 +5,5 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.common",
     "tests.fixtures.docker",
+    "tests.fixtures.cpp_sdk",
 ]
