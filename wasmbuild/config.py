@@ -91,7 +91,8 @@ class ProjectConfig(_Strict):
 
     @property
     def root_id(self) -> str:
-        return self.project.root_id or self.project.name
+        """The root id; by default the name with `_` for `-`, as `wasmbuild new` writes it."""
+        return self.project.root_id or self.project.name.replace("-", "_")
 
 
 @dataclass(frozen=True)

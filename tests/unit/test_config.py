@@ -1,0 +1,81 @@
+"""wasmbuild.toml loading: unknown keys rejected, one `wasmbuild.toml: key: message` line per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wasmbuild import config
+from wasmbuild.errors import ConfigError, NotFoundError
+
+MINIMAL = '[project]\nname = "add-header"\nlanguage = "rust"\n'
+
+
+def _project(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "wasmbuild.toml").write_text(text)
+    return tmp_path
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        config.load_project(_project(tmp_path, text), environ={})
+    assert caught.value.hint
+    return caught.value.message.splitlines()
+
+
+def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
+    project = config.load_project(_project(tmp_path, MINIMAL), environ={})
+    assert project.directory == tmp_path.resolve()
+    assert project.config.project.abi == "0.2.1"
+    assert project.config.root_id == "add_header"
+    assert project.config.default_ref.endswith("add-header:latest")
+    assert project.output_path == tmp_path.resolve() / "build" / "filter.wasm"
+    assert project.runtime_config_path.name == "runtime-config.json"
+
+
+def test_unknown_keys_are_rejected_one_line_each(tmp_path: Path) -> None:
+    text = MINIMAL + 'colour = "blue"\n[build]\nspeed = "fast"\n[extras]\nx = 1\n'
+    assert sorted(_problems(tmp_path, text)) == [
+        "wasmbuild.toml: build.speed: unknown key",
+        "wasmbuild.toml: extras: unknown key",
+        "wasmbuild.toml: project.colour: unknown key",
+    ]
+
+
+def test_bad_values_name_their_key(tmp_path: Path) -> None:
+    text = ('[project]\nname = "Bad Name"\nlanguage = "go"\nabi = "0.3"\n'
+            '[build]\noutput = "../outside.wasm"\n[package]\nref = "UPPER/Case:tag"\n')
+    problems = _problems(tmp_path, text)
+    keys = sorted(line.split(": ")[1] for line in problems)
+    assert keys == ["build.output", "package.ref", "project.abi", "project.language", "project.name"]
+    assert all(line.startswith("wasmbuild.toml: ") for line in problems)
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    assert _problems(tmp_path, '[project]\nname = "x"\n') == [
+        "wasmbuild.toml: project.language: required key is missing"]
+
+
+def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^wasmbuild.toml: not valid TOML"):
+        config.load_project(_project(tmp_path, "[project\n"), environ={})
+
+
+def test_precedence_file_then_environment_then_flags(tmp_path: Path) -> None:
+    _project(tmp_path, MINIMAL + '[build]\nbackend = "container"\noutput = "out/a.wasm"\n')
+    environ = {"WASMBUILD_BUILD_BACKEND": "host", "WASMBUILD_BUILD_OUTPUT": "out/b.wasm", "OTHER": "x"}
+    loaded = config.load_project(tmp_path, {"build": {"output": "out/c.wasm", "backend": None}}, environ=environ)
+    assert loaded.config.build.backend == "host"
+    assert loaded.config.build.output == "out/c.wasm"
+
+
+def test_environment_values_are_validated_too(tmp_path: Path) -> None:
+    _project(tmp_path, MINIMAL)
+    with pytest.raises(ConfigError, match=r"wasmbuild\.toml: build\.backend: "):
+        config.load_project(tmp_path, environ={"WASMBUILD_BUILD_BACKEND": "cloud"})
+
+
+def test_not_a_project(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="is not a wasmbuild project"):
+        config.load_project(tmp_path, environ={})

@@ -1,0 +1,52 @@
+"""`wasmbuild push REF`: pack a stored module as an image and push it to the registry REF names."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+VARIANTS = ("compat", "oci")  # wasmbuild.oci.image.VARIANTS, repeated so --help imports nothing
+
+
+def add_registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plain-http", action="store_true",
+                        help="talk plain HTTP to the registry (automatic for localhost and 127.0.0.0/8)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="use HTTPS without verifying the registry's certificate")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ref", metavar="REF",
+                        help="the stored module to push, named REGISTRY/REPOSITORY[:TAG], "
+                             "e.g. localhost:5000/filters/add-header:v1")
+    parser.add_argument("--variant", choices=VARIANTS, default="compat",
+                        help="compat (default): an ordinary image with plugin.wasm in one tar+gzip layer, "
+                             "for Istio, docker and any registry; oci: the Wasm artifact format wasme pushed")
+    add_registry_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wasmbuild import console, refs
+    from wasmbuild.errors import NotFoundError, UsageError
+    from wasmbuild.oci import Registry, push
+    from wasmbuild.store import Store
+
+    ref = refs.parse(args.ref)
+    if ref.registry is None:
+        example = f"localhost:5000/{ref.repository}:{ref.tag or 'latest'}"
+        raise UsageError(f"{ref} names no registry to push to",
+                         f"give it one with 'wasmbuild tag {ref} {example}' and push that")
+    store = Store()
+    entry = store.find(str(ref))
+    if entry is None:
+        similar = [e.ref for e in store.entries() if e.ref.rsplit("/", 1)[-1] == str(ref).rsplit("/", 1)[-1]]
+        hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {ref}" if similar
+                else "run 'wasmbuild list' to see the stored modules; build, package or pull it first")
+        raise NotFoundError(f"{ref} is not in the local store", hint)
+    extra = {p.name: p.read_bytes() for p in entry.directory.iterdir() if p.name in ("image.json", "manifest.json")}
+    console.step(f"pushing {ref} ({args.variant} variant) to {ref.registry}")
+    with Registry(ref.registry, plain_http=args.plain_http, insecure=args.insecure) as registry:
+        pushed = push(registry, ref, entry.read_module(), entry.runtime_config or None, args.variant, extra)
+    console.done(f"pushed {ref}: {pushed.digest} ({pushed.uploaded} blobs sent, {pushed.skipped} already there)")
+    sys.stdout.write(f"{ref.name}@{pushed.digest}\n")
+    return 0

@@ -1,0 +1,347 @@
+"""A small HTTP/1.1 client on the standard library, shaped for registry traffic.
+
+Why not `requests`: every `wasmbuild push`/`pull` is a fresh process, and importing requests
+(plus urllib3) costs about 60-90 ms, more than the whole transfer of a typical filter to a nearby
+registry. What a registry client needs from HTTP is small and all here: kept-alive connections per
+host, bodies sent in pieces (for progress bars), streamed downloads, redirects for blob downloads
+(registries send them to a CDN; credentials are not forwarded to another host), proxies from the
+environment, TLS with the system trust store (SSL_CERT_FILE honoured by OpenSSL), and retries,
+which happen only where repeating a request cannot do harm: GET and HEAD, and requests the caller
+marks idempotent (manifest PUTs, starting an upload session).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+from wasmbuild.errors import RegistryError
+
+USER_AGENT = "wasmbuild"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_RETRY_STATUSES = (429, 502, 503, 504)
+_SAFE_METHODS = ("GET", "HEAD")
+_IDLE_RECONNECT = 5.0  # seconds; a non-repeatable request never goes out on a connection idle longer
+_SEND_PIECE = 256 * 1024
+_BACKOFF = (0.2, 0.8, 2.0)
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 and ::1: registries that speak plain HTTP by default (as docker assumes)."""
+    name = host
+    if name.startswith("["):
+        name = name[1 : name.index("]")]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return name == "localhost" or name.startswith("127.") or name == "::1"
+
+
+@dataclass
+class Response:
+    """A response. Non-streamed ones are read completely; streamed ones must be read or closed."""
+
+    status: int
+    reason: str
+    headers: Message
+    url: str
+    body: bytes = b""
+    _raw: http.client.HTTPResponse | None = field(default=None, repr=False)
+    _release: Callable[[bool], None] | None = field(default=None, repr=False)
+
+    def header(self, name: str) -> str | None:
+        value = self.headers.get(name)
+        return str(value) if value is not None else None
+
+    def iter_content(self, size: int = 256 * 1024) -> Iterator[bytes]:
+        if self._raw is None:
+            if self.body:
+                yield self.body
+            return
+        try:
+            while True:
+                piece = self._raw.read(size)
+                if not piece:
+                    break
+                yield piece
+        except (OSError, http.client.HTTPException) as exc:
+            self.close(reusable=False)
+            raise TransferError(f"the download from {self.url} broke off: {_describe(exc)}") from exc
+        self.close(reusable=True)
+
+    def close(self, reusable: bool = False) -> None:
+        if self._raw is not None:
+            if not reusable:
+                self._raw.close()
+            raw, self._raw = self._raw, None
+            if self._release is not None:
+                self._release(reusable and raw.isclosed())
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(reusable=False)
+
+
+def describe(response: Response) -> str:
+    """`404 MANIFEST_UNKNOWN: manifest unknown`: the status and the registry's own error codes and messages."""
+    parts: list[str] = []
+    try:
+        import json
+
+        errors = json.loads(response.body).get("errors") if response.body else None
+    except (ValueError, AttributeError):
+        errors = None
+    if isinstance(errors, list):
+        for error in errors[:3]:
+            if isinstance(error, dict):
+                code, message = str(error.get("code") or ""), str(error.get("message") or "")
+                parts.append(": ".join(p for p in (code, message) if p))
+    text = "; ".join(p for p in parts if p)
+    if not text:
+        body = response.body[:200].decode("utf-8", "replace").strip() if response.body else ""
+        text = response.reason + (f": {body}" if body and "<" not in body[:1] else "")
+    return f"{response.status} {' '.join(text.split())}".strip()
+
+
+class TransferError(RegistryError):
+    """The connection failed or broke off (as opposed to the registry answering with an error)."""
+
+
+def _describe(exc: BaseException) -> str:
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({exc.reason or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "timed out"
+    if isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+        return "the connection was closed by the other side"
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"the connection closed after {len(exc.partial)} bytes of the body"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(text)
+
+
+def _hint_for(exc: BaseException, plain: bool) -> str | None:
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "trust the registry's CA (system store or SSL_CERT_FILE), or pass --insecure to skip verification"
+    if isinstance(exc, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc):
+        return "the registry speaks plain HTTP: pass --plain-http"
+    if isinstance(exc, ConnectionRefusedError):
+        return "is the registry running at that address?" + ("" if plain else " (for plain HTTP pass --plain-http)")
+    if isinstance(exc, socket.gaierror):
+        return "check the registry name in the reference"
+    return None
+
+
+@dataclass
+class _Pooled:
+    conn: http.client.HTTPConnection
+    absolute: bool  # the connection goes to an HTTP proxy: request lines carry absolute URLs
+    last_used: float
+
+
+class HttpClient:
+    """Connections kept alive per (scheme, host); one client per command run."""
+
+    def __init__(self, verify_tls: bool = True, timeout: float = 60.0) -> None:
+        self.verify_tls = verify_tls
+        self.timeout = timeout
+        self._idle: dict[tuple[str, str], _Pooled] = {}
+        self._ssl_context: Any = None
+
+    def close(self) -> None:
+        for pooled in self._idle.values():
+            pooled.conn.close()
+        self._idle.clear()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connections ---------------------------------------------------------------------------
+    def _context(self) -> Any:
+        if self._ssl_context is None:
+            import ssl
+
+            context = ssl.create_default_context()
+            if not self.verify_tls:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._ssl_context = context
+        return self._ssl_context
+
+    def _connect(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+        """A connection to `netloc` and whether to send absolute URLs (through an HTTP proxy)."""
+        proxy = None if is_loopback(netloc) else _proxy_for(scheme, netloc)
+        if scheme == "https":
+            if proxy:
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    proxy.hostname or "", proxy.port or 80, timeout=self.timeout, context=self._context())
+                conn.set_tunnel(netloc, headers=_proxy_auth(proxy))
+                return conn, False
+            return http.client.HTTPSConnection(netloc, timeout=self.timeout, context=self._context()), False
+        if proxy:
+            return http.client.HTTPConnection(proxy.hostname or "", proxy.port or 80, timeout=self.timeout), True
+        return http.client.HTTPConnection(netloc, timeout=self.timeout), False
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None = None,
+                body: bytes | None = None, *, stream: bool = False, idempotent: bool | None = None,
+                progress: Callable[[int], None] | None = None, follow: bool = True) -> Response:
+        """Send a request; redirects of GET/HEAD are followed (credentials stay with their host)."""
+        repeatable = method in _SAFE_METHODS if idempotent is None else idempotent
+        current, sent_headers = url, dict(headers or {})
+        origin = urllib.parse.urlsplit(url).netloc
+        for _ in range(6):
+            response = self._with_retries(method, current, sent_headers, body, stream, repeatable, progress)
+            location = response.header("Location")
+            if not (follow and method in _SAFE_METHODS and response.status in _REDIRECTS and location):
+                return response
+            response.close(reusable=not stream)
+            current = urllib.parse.urljoin(current, location)
+            if urllib.parse.urlsplit(current).netloc != origin:
+                sent_headers = {k: v for k, v in sent_headers.items() if k.lower() != "authorization"}
+        raise RegistryError(f"too many redirects fetching {url}")
+
+    def _with_retries(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+                      stream: bool, repeatable: bool, progress: Callable[[int], None] | None) -> Response:
+        attempts = len(_BACKOFF) + 1 if repeatable else 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._once(method, url, headers, body, stream, repeatable, progress)
+            except (OSError, http.client.HTTPException) as exc:
+                if last or isinstance(exc, ConnectionRefusedError | socket.gaierror) or _is_tls_error(exc):
+                    split = urllib.parse.urlsplit(url)
+                    raise TransferError(f"cannot reach {split.netloc} ({method} {split.path}): {_describe(exc)}",
+                                        _hint_for(exc, split.scheme == "http")) from exc
+                time.sleep(_BACKOFF[attempt])
+                continue
+            if response.status in _RETRY_STATUSES and not last:
+                delay = _retry_after(response.header("Retry-After"), _BACKOFF[attempt])
+                response.close(reusable=not stream)
+                time.sleep(delay)
+                continue
+            return response
+        raise AssertionError("unreachable")
+
+    def _once(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, stream: bool,
+              repeatable: bool, progress: Callable[[int], None] | None) -> Response:
+        split = urllib.parse.urlsplit(url)
+        key = (split.scheme, split.netloc)
+        pooled = self._idle.pop(key, None)
+        if pooled is not None and not repeatable and time.monotonic() - pooled.last_used > _IDLE_RECONNECT:
+            pooled.conn.close()
+            pooled = None
+        if pooled is not None:
+            conn, absolute = pooled.conn, pooled.absolute
+        else:
+            conn, absolute = self._connect(split.scheme, split.netloc)
+        target = url if absolute else (split.path or "/") + (f"?{split.query}" if split.query else "")
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            conn.putheader("User-Agent", USER_AGENT)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            if body is not None or method in ("PUT", "POST", "PATCH"):
+                conn.putheader("Content-Length", str(len(body or b"")))
+            conn.endheaders()
+            if body:
+                view = memoryview(body)
+                for start in range(0, len(view), _SEND_PIECE):
+                    piece = view[start : start + _SEND_PIECE]
+                    conn.send(piece)
+                    if progress is not None:
+                        progress(len(piece))
+            raw = conn.getresponse()
+        except BaseException:
+            conn.close()
+            raise
+
+        def release(reusable: bool) -> None:
+            if reusable and not raw.will_close:
+                self._idle[key] = _Pooled(conn, absolute, time.monotonic())
+            else:
+                conn.close()
+
+        response = Response(raw.status, raw.reason, raw.msg, url, b"", raw, release)
+        if not stream or method == "HEAD":
+            try:
+                response.body = raw.read()
+            except BaseException:
+                conn.close()
+                raise
+            response._raw = None
+            release(True)
+        return response
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    import ssl
+
+    return isinstance(exc, ssl.SSLError)
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    try:
+        return min(max(float(value), 0.0), 10.0) if value else default
+    except ValueError:
+        return default
+
+
+def _proxy_for(scheme: str, netloc: str) -> urllib.parse.SplitResult | None:
+    """The proxy from the environment (HTTPS_PROXY/HTTP_PROXY, NO_PROXY honoured), if any."""
+    env = {k.lower(): v for k, v in os.environ.items() if k.lower().endswith("_proxy") and v}
+    value = env.get(f"{scheme}_proxy") or env.get("all_proxy")
+    if not value:
+        return None
+    if _bypassed(netloc, env.get("no_proxy", "")):
+        return None
+    if "://" not in value:
+        value = "http://" + value
+    return urllib.parse.urlsplit(value)
+
+
+def _bypassed(netloc: str, no_proxy: str) -> bool:
+    """NO_PROXY as curl reads it: `*`, or host names / domain suffixes, each optionally with a port."""
+    host = netloc.lower()
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    for item in (i.strip().lower() for i in no_proxy.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            return True
+        pattern = item.lstrip(".")
+        subject = host if ":" in pattern and not pattern.startswith("[") else name
+        if subject == pattern or subject.endswith("." + pattern):
+            return True
+    return False
+
+
+def _proxy_auth(proxy: urllib.parse.SplitResult) -> dict[str, str]:
+    if not proxy.username:
+        return {}
+    import base64
+
+    user = urllib.parse.unquote(proxy.username)
+    password = urllib.parse.unquote(proxy.password or "")
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}

@@ -1,0 +1,211 @@
+"""Pull an image into the local store, trusting nothing until it is verified.
+
+The manifest must hash to the digest asked for (or announced by the registry); every blob is
+streamed to a temporary file while its digest and size are checked, and a blob longer than its
+descriptor says is cut off there. A compat layer is unpacked by `wasmbuild.oci.layer`, which refuses
+anything but plugin.wasm and runtime-config.json; the module must be WebAssembly. Only then does
+anything reach the store, in one atomic `Store.put`: a pull that fails at any point, or is
+interrupted, leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wasmbuild import console
+from wasmbuild.errors import RegistryError
+from wasmbuild.oci import layer
+from wasmbuild.oci import mediatypes as mt
+from wasmbuild.oci.image import canonical_json
+from wasmbuild.oci.push import IMAGE_INFO_FILE, MANIFEST_FILE
+from wasmbuild.oci.registry import Registry
+from wasmbuild.refs import Reference
+from wasmbuild.store import Store, StoreEntry
+
+_ALGORITHMS = {"sha256": 64, "sha512": 128}
+_WASM_MAGIC = b"\0asm\x01\0\0\0"
+
+
+@dataclass(frozen=True)
+class Pulled:
+    entry: StoreEntry
+    digest: str  # of the manifest
+    variant: str
+
+
+def _check_digest_syntax(digest: object, where: str) -> str:
+    if not isinstance(digest, str) or ":" not in digest:
+        raise RegistryError(f"{where} has no valid digest: {digest!r}")
+    algorithm, _, hexpart = digest.partition(":")
+    if algorithm not in _ALGORITHMS:
+        raise RegistryError(f"{where} uses digest algorithm {algorithm!r}, which wasmbuild cannot verify")
+    if len(hexpart) != _ALGORITHMS[algorithm] or any(c not in "0123456789abcdef" for c in hexpart):
+        raise RegistryError(f"{where} has a malformed digest {digest!r}")
+    return digest
+
+
+def _digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def _descriptor(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RegistryError(f"{where} is not a descriptor")
+    _check_digest_syntax(value.get("digest"), where)
+    size = value.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise RegistryError(f"{where} has no valid size: {size!r}")
+    return value
+
+
+class _Session:
+    def __init__(self, registry: Registry, reference: Reference, scratch: Path) -> None:
+        self.registry = registry
+        self.reference = reference
+        self.scratch = scratch
+
+    @property
+    def where(self) -> str:
+        return f"{self.registry.registry}/{self.reference.repository}"
+
+    def manifest(self, reference: str, expected: str | None, expected_size: int | None = None) -> tuple[bytes, str]:
+        """(verified manifest bytes, its digest)."""
+        body, _media_type, announced = self.registry.get_manifest(self.reference.repository, reference)
+        if expected:
+            actual = _digest_of(body, expected.split(":", 1)[0])
+            if actual != expected:
+                raise RegistryError(f"the manifest {self.where}@{expected} that the registry sent hashes to {actual}",
+                                    "the registry or something between us altered it; nothing was stored")
+        if expected_size is not None and len(body) != expected_size:
+            raise RegistryError(f"the manifest {self.where}@{expected} is {len(body)} bytes, not {expected_size}")
+        digest = expected or _digest_of(body)
+        if announced and announced.startswith("sha256:") and announced != _digest_of(body):
+            raise RegistryError(f"the manifest of {self.where}:{reference} does not match the digest the registry "
+                                f"announced ({announced})", "nothing was stored; try again")
+        return body, digest
+
+    def blob(self, descriptor: Mapping[str, Any], what: str) -> Path:
+        """Download a blob to a scratch file, verifying size and digest as it streams."""
+        digest, size = str(descriptor["digest"]), int(descriptor["size"])
+        algorithm = digest.split(":", 1)[0]
+        hasher = hashlib.new(algorithm)
+        path = self.scratch / digest.replace(":", "-")
+        count = 0
+        response = self.registry.open_blob(self.reference.repository, digest)
+        with response, open(path, "wb") as out, console.progress(f"  {what}", total=size) as bar:
+            for piece in response.iter_content():
+                count += len(piece)
+                if count > size:
+                    raise RegistryError(f"{what} {digest} from {self.where} is longer than the {size} bytes its "
+                                        "descriptor says; refused", "the image is corrupt; nothing was stored")
+                hasher.update(piece)
+                out.write(piece)
+                bar.update(len(piece))
+        if count != size:
+            raise RegistryError(f"{what} {digest} from {self.where} ended after {count} of {size} bytes",
+                                "the transfer was cut off; nothing was stored, try again")
+        actual = f"{algorithm}:{hasher.hexdigest()}"
+        if actual != digest:
+            raise RegistryError(f"{what} from {self.where} does not match its digest: expected {digest}, got {actual}",
+                                "the blob is corrupt (or was tampered with); nothing was stored")
+        return path
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{what} is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise RegistryError(f"{what} is not a JSON object")
+    return value
+
+
+def _choose_from_index(index: dict[str, Any], where: str) -> dict[str, Any]:
+    """The one Wasm image in an image index (attestation manifests and other platforms aside)."""
+    candidates = []
+    for i, entry in enumerate(index.get("manifests") or []):
+        descriptor = _descriptor(entry, f"entry {i} of the index of {where}")
+        platform = descriptor.get("platform") or {}
+        if platform.get("os") == "unknown" or "vnd.docker.reference.type" in (descriptor.get("annotations") or {}):
+            continue
+        candidates.append(descriptor)
+    if not candidates:
+        raise RegistryError(f"the image index of {where} lists no image")
+    for descriptor in candidates:
+        platform = descriptor.get("platform") or {}
+        if platform.get("architecture") == "wasm" or platform.get("os") in ("wasi", "wasip1"):
+            return descriptor
+    return candidates[0]
+
+
+def pull(registry: Registry, reference: Reference, store: Store) -> Pulled:
+    with tempfile.TemporaryDirectory(prefix="wasmbuild-pull-") as scratch:
+        session = _Session(registry, reference, Path(scratch))
+        if reference.digest:
+            _check_digest_syntax(reference.digest, str(reference))
+        body, digest = session.manifest(reference.reference, reference.digest)
+        manifest = _json_object(body, f"the manifest of {reference}")
+        media_type = manifest.get("mediaType") or ""
+        if media_type in mt.INDEXES or (not media_type and "manifests" in manifest):
+            chosen = _choose_from_index(manifest, session.where)
+            body, digest = session.manifest(chosen["digest"], chosen["digest"], chosen["size"])
+            manifest = _json_object(body, f"the manifest of {reference}")
+            media_type = manifest.get("mediaType") or ""
+        if media_type and media_type not in mt.MANIFESTS:
+            raise RegistryError(f"{reference} has a manifest of type {media_type!r}, not an image manifest")
+        module, runtime_config, variant = _contents(session, manifest, reference)
+        info = {"registry": reference.registry, "repository": reference.repository, "digest": digest,
+                "variant": variant, "source": str(reference)}
+        extra = {MANIFEST_FILE: body, IMAGE_INFO_FILE: canonical_json(info) + b"\n"}
+        entry = store.put(str(reference), module, runtime_config, extra)
+    return Pulled(entry, digest, variant)
+
+
+def _contents(session: _Session, manifest: dict[str, Any], reference: Reference
+              ) -> tuple[bytes, dict[str, Any] | None, str]:
+    """(module, runtime config or None, variant) of a verified manifest."""
+    where = f"the manifest of {reference}"
+    config = _descriptor(manifest.get("config"), f"the config of {where}")
+    raw_layers = manifest.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise RegistryError(f"{where} lists no layers", "this is not a Wasm image")
+    layers = [_descriptor(d, f"layer {i} of {where}") for i, d in enumerate(raw_layers)]
+    wasm_layers = [d for d in layers if d.get("mediaType") == mt.WASM_CONTENT_LAYER]
+    if config.get("mediaType") == mt.WASM_CONFIG or wasm_layers:
+        if len(wasm_layers) != 1:
+            raise RegistryError(f"{where} has {len(wasm_layers)} layers of type {mt.WASM_CONTENT_LAYER}, "
+                                "not exactly one", "an oci-variant Wasm image holds a single module")
+        runtime = _json_object(session.blob(config, "config").read_bytes(), f"the runtime config of {reference}")
+        module = session.blob(wasm_layers[0], "module").read_bytes()
+        _check_module(module, reference)
+        return module, runtime or None, "oci"
+    last = layers[-1]
+    if last.get("mediaType") not in mt.TAR_GZIP_LAYERS:
+        raise RegistryError(f"{reference} is not a Wasm image: its last layer is {last.get('mediaType')!r}",
+                            "wasmbuild pulls compat images (tar+gzip layer with plugin.wasm) and oci-variant images")
+    image_config = _json_object(session.blob(config, "config").read_bytes(), f"the image config of {reference}")
+    rootfs = image_config.get("rootfs")
+    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+    expected = diff_ids[-1] if isinstance(diff_ids, list) and len(diff_ids) == len(layers) else None
+    path = session.blob(last, "layer")
+    with open(path, "rb") as handle:
+        files = layer.unpack(handle, f"the layer of {reference}", expected if isinstance(expected, str) else None)
+    module = files[mt.PLUGIN_FILE]
+    _check_module(module, reference)
+    packed_config: dict[str, Any] | None = None
+    if mt.RUNTIME_CONFIG_FILE in files:
+        packed_config = _json_object(files[mt.RUNTIME_CONFIG_FILE], f"runtime-config.json in {reference}")
+    return module, packed_config or None, "compat"
+
+
+def _check_module(module: bytes, reference: Reference) -> None:
+    if not module.startswith(_WASM_MAGIC):
+        raise RegistryError(f"the module in {reference} is not a WebAssembly binary (bad magic number)",
+                            "the image does not hold a compiled .wasm; nothing was stored")
