@@ -1,63 +1,109 @@
-// Parses the plugin configuration of filter.cc: JSON shaped like filter.proto's Config message.
+// The plugin configuration: JSON shaped like filter.proto's message
+//   message Config { string name = 1; string value = 2; }
+//
+//   - empty (or only whitespace): no extra header;
+//   - {"name": "x-powered-by", "value": "wasm"}: add `x-powered-by: wasm` to every response;
+//   - anything else is rejected with a message saying what is wrong: not UTF-8, not JSON, not an
+//     object, an unknown field (a typo would otherwise be silently ignored), a field given twice,
+//     a value that is not a string (null counts as empty, as in proto3), a "value" without a
+//     "name", or a header the proxy would refuse.
+//
+// A few lines of hand-written parsing: wasm filters build offline, without a protobuf runtime.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace config {
+struct Config {
+  std::string name;
+  std::string value;
+};
 
-// Just enough JSON (RFC 8259) for the Config message: the whole document is validated, "name"
-// and "value" must be strings when present, other members are ignored (as protobuf's JSON parser
-// does with ignore_unknown_fields). Needs no protobuf runtime, which has no offline wasm build.
-class ConfigParser {
+namespace config_parser {
+
+class Parser {
 public:
-  explicit ConfigParser(std::string_view text) : text_(text) {}
+  explicit Parser(std::string_view text) : text_(text) {}
 
-  // Returns an empty string on success, else what is wrong.
-  std::string parse(std::string *name, std::string *value) {
+  std::string parse(Config *config) {
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") {
+      pos_ = 3; // a UTF-8 byte order mark
+    }
     skipSpace();
     if (pos_ == text_.size()) {
       return ""; // empty configuration
     }
-    if (!expect('{')) {
-      return "expected a JSON object";
+    if (!eat('{')) {
+      return fail("expected a JSON object like {\"name\": \"x-header\", \"value\": \"v\"}");
     }
+    bool seen_name = false, seen_value = false;
     skipSpace();
-    if (!expect('}')) {
-      do {
-        std::string key, member;
-        bool is_string = false;
+    if (!eat('}')) {
+      while (true) {
         skipSpace();
-        if (!parseString(&key)) {
-          return error_.empty() ? "expected a member name" : error_;
+        size_t key_at = pos_;
+        std::string key, value;
+        if (!readString(&key)) {
+          return fail(error_);
         }
         skipSpace();
-        if (!expect(':')) {
-          return "expected ':' after \"" + key + "\"";
+        if (!eat(':')) {
+          return fail("expected ':'");
         }
         skipSpace();
-        if (!parseValue(&member, &is_string, 0)) {
-          return error_.empty() ? "invalid value for \"" + key + "\"" : error_;
-        }
-        if (key == "name" || key == "value") {
-          if (!is_string) {
-            return "\"" + key + "\" must be a string";
+        if (text_.substr(pos_, 4) == "null") {
+          pos_ += 4;
+        } else if (pos_ < text_.size() && text_[pos_] == '"') {
+          if (!readString(&value)) {
+            return fail(error_);
           }
-          *(key == "name" ? name : value) = member;
+        } else {
+          return fail("field \"" + key + "\" must be a string");
         }
+        bool *seen = key == "name" ? &seen_name : key == "value" ? &seen_value : nullptr;
+        if (seen == nullptr || *seen) {
+          pos_ = key_at;
+          return fail(seen == nullptr ? "unknown field \"" + key + "\" (expected \"name\" or \"value\")"
+                                      : "field \"" + key + "\" given twice");
+        }
+        *seen = true;
+        (key == "name" ? config->name : config->value) = value;
         skipSpace();
-      } while (expect(','));
-      if (!expect('}')) {
-        return "expected ',' or '}'";
+        if (eat('}')) {
+          break;
+        }
+        if (!eat(',')) {
+          return fail("expected ',' or '}'");
+        }
       }
     }
     skipSpace();
-    return pos_ == text_.size() ? "" : "unexpected text after the JSON object";
+    return pos_ == text_.size() ? validate(*config) : fail("unexpected text after the JSON object");
   }
 
 private:
-  bool expect(char c) {
+  static std::string validate(const Config &config) {
+    if (config.name.empty()) {
+      return config.value.empty() ? "" : "\"value\" is set but \"name\" is empty";
+    }
+    for (char c : config.name) { // RFC 9110 token characters: proxies refuse anything else
+      bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+        return "\"" + config.name + "\" is not a valid header name";
+      }
+    }
+    if (config.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return "the value of header \"" + config.name + "\" contains a line break or NUL";
+    }
+    return "";
+  }
+
+  std::string fail(const std::string &message) const {
+    return message + " (at byte " + std::to_string(pos_) + ")";
+  }
+
+  bool eat(char c) {
     if (pos_ < text_.size() && text_[pos_] == c) {
       pos_++;
       return true;
@@ -66,194 +112,134 @@ private:
   }
 
   void skipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
-                                   text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && std::string_view(" \t\n\r").find(text_[pos_]) != std::string_view::npos) {
       pos_++;
     }
   }
 
-  bool parseValue(std::string *out, bool *is_string, int depth) {
-    if (depth > 32) {
-      error_ = "JSON nested too deeply";
+  // Reads a JSON string with its escapes; on failure says why in error_.
+  bool readString(std::string *out) {
+    if (!eat('"')) {
+      error_ = "expected a string";
       return false;
     }
-    if (pos_ >= text_.size()) {
-      return false;
-    }
-    char c = text_[pos_];
-    if (c == '"') {
-      *is_string = true;
-      return parseString(out);
-    }
-    if (c == '{' || c == '[') {
-      char close = c == '{' ? '}' : ']';
-      pos_++;
-      skipSpace();
-      if (expect(close)) {
-        return true;
-      }
-      do {
-        std::string ignored;
-        bool ignored_is_string = false;
-        skipSpace();
-        if (c == '{') {
-          if (!parseString(&ignored)) {
-            return false;
-          }
-          skipSpace();
-          if (!expect(':')) {
-            return false;
-          }
-          skipSpace();
-        }
-        if (!parseValue(&ignored, &ignored_is_string, depth + 1)) {
-          return false;
-        }
-        skipSpace();
-      } while (expect(','));
-      return expect(close);
-    }
-    for (std::string_view literal : {"true", "false", "null"}) {
-      if (text_.substr(pos_, literal.size()) == literal) {
-        pos_ += literal.size();
-        return true;
-      }
-    }
-    return parseNumber();
-  }
-
-  bool parseNumber() {
-    size_t start = pos_;
-    expect('-');
-    if (!expect('0') && !digits()) {
-      return false;
-    }
-    if (expect('.') && !digits()) {
-      return false;
-    }
-    if (expect('e') || expect('E')) {
-      if (!expect('+')) {
-        expect('-');
-      }
-      if (!digits()) {
-        return false;
-      }
-    }
-    return pos_ > start;
-  }
-
-  bool digits() {
-    size_t start = pos_;
-    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
-      pos_++;
-    }
-    return pos_ > start;
-  }
-
-  bool parseString(std::string *out) {
-    if (!expect('"')) {
-      return false;
-    }
-    out->clear();
     while (pos_ < text_.size()) {
-      unsigned char c = static_cast<unsigned char>(text_[pos_++]);
+      unsigned char c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
+        pos_++;
         return true;
       }
       if (c < 0x20) {
-        error_ = "control character in a JSON string";
+        error_ = "control character in a string";
         return false;
       }
-      if (c != '\\') {
-        out->push_back(static_cast<char>(c));
+      if (c >= 0x80) {
+        if (!copyUtf8(out)) {
+          error_ = "not UTF-8 text";
+          return false;
+        }
         continue;
       }
-      if (pos_ >= text_.size()) {
-        return false;
-      }
-      char e = text_[pos_++];
-      switch (e) {
-      case '"':
-      case '\\':
-      case '/':
-        out->push_back(e);
-        break;
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'u': {
-        uint32_t cp = 0;
-        if (!hex4(&cp)) {
-          return false;
-        }
-        if (cp >= 0xD800 && cp <= 0xDBFF) { // a surrogate pair encodes one code point
-          uint32_t low = 0;
-          if (!expect('\\') || !expect('u') || !hex4(&low) || low < 0xDC00 || low > 0xDFFF) {
-            error_ = "invalid \\u surrogate pair in a JSON string";
-            return false;
-          }
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          error_ = "invalid \\u surrogate pair in a JSON string";
-          return false;
-        }
-        appendUtf8(cp, out);
-        break;
-      }
-      default:
-        error_ = "invalid escape in a JSON string";
+      pos_++;
+      if (c != '\\') {
+        out->push_back(static_cast<char>(c));
+      } else if (!readEscape(out)) {
         return false;
       }
     }
-    error_ = "unterminated JSON string";
+    error_ = "unterminated string";
     return false;
   }
 
-  bool hex4(uint32_t *cp) {
-    if (text_.size() - pos_ < 4) {
+  bool readEscape(std::string *out) {
+    char e = pos_ < text_.size() ? text_[pos_++] : '\0';
+    static const std::string_view plain = "\"\\/bfnrt", meant = "\"\\/\b\f\n\r\t";
+    if (e != '\0' && plain.find(e) != std::string_view::npos) {
+      out->push_back(meant[plain.find(e)]);
+      return true;
+    }
+    if (e != 'u') {
+      error_ = "invalid escape in a string";
       return false;
     }
-    for (int i = 0; i < 4; i++) {
-      char h = text_[pos_++];
-      uint32_t digit = h >= '0' && h <= '9'   ? h - '0'
-                       : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                       : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                              : 16;
-      if (digit == 16) {
+    uint32_t code = 0, low = 0;
+    if (!hex4(&code)) {
+      return false;
+    }
+    if (code >= 0xD800 && code < 0xDC00) { // a high surrogate: the low half must follow
+      bool paired = text_.substr(pos_, 2) == "\\u";
+      if (paired) {
+        pos_ += 2;
+        paired = hex4(&low) && low >= 0xDC00 && low < 0xE000;
+      }
+      if (!paired) {
+        error_ = "unpaired surrogate in \\u escape";
         return false;
       }
-      *cp = *cp * 16 + digit;
+      code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+    } else if (code >= 0xDC00 && code < 0xE000) {
+      error_ = "unpaired surrogate in \\u escape";
+      return false;
     }
+    appendUtf8(code, out);
     return true;
   }
 
-  static void appendUtf8(uint32_t cp, std::string *out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  bool hex4(uint32_t *code) {
+    if (text_.size() - pos_ < 4) {
+      error_ = "short \\u escape";
+      return false;
+    }
+    for (int i = 0; i < 4; i++) {
+      char h = text_[pos_ + i];
+      int digit = h >= '0' && h <= '9'   ? h - '0'
+                  : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                  : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                         : -1;
+      if (digit < 0) {
+        error_ = "invalid \\u escape";
+        return false;
+      }
+      *code = *code * 16 + static_cast<uint32_t>(digit);
+    }
+    pos_ += 4;
+    return true;
+  }
+
+  // Copies one multi-byte UTF-8 sequence (RFC 3629: shortest form, no surrogates, <= U+10FFFF).
+  bool copyUtf8(std::string *out) {
+    unsigned char lead = static_cast<unsigned char>(text_[pos_]);
+    size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (lead < 0xC2 || lead > 0xF4 || text_.size() - pos_ < length) {
+      return false;
+    }
+    uint32_t code = lead & (0x7F >> length);
+    for (size_t i = 1; i < length; i++) {
+      unsigned char next = static_cast<unsigned char>(text_[pos_ + i]);
+      if ((next & 0xC0) != 0x80) {
+        return false;
+      }
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code < 0xE000))) || (length == 4 && code < 0x10000) ||
+        code > 0x10FFFF) {
+      return false;
+    }
+    out->append(text_.substr(pos_, length));
+    pos_ += length;
+    return true;
+  }
+
+  static void appendUtf8(uint32_t code, std::string *out) {
+    if (code < 0x80) {
+      out->push_back(static_cast<char>(code));
+      return;
+    }
+    static const unsigned char lead[] = {0, 0xC0, 0xE0, 0xF0};
+    int extra = code < 0x800 ? 1 : code < 0x10000 ? 2 : 3;
+    out->push_back(static_cast<char>(lead[extra] | (code >> (6 * extra))));
+    for (int shift = 6 * (extra - 1); shift >= 0; shift -= 6) {
+      out->push_back(static_cast<char>(0x80 | ((code >> shift) & 0x3F)));
     }
   }
 
@@ -262,4 +248,9 @@ private:
   std::string error_;
 };
 
-} // namespace config
+} // namespace config_parser
+
+// Fills `config` from the configuration `text`. Returns "" when it is valid, else what is wrong.
+inline std::string parseConfig(std::string_view text, Config *config) {
+  return config_parser::Parser(text).parse(config);
+}

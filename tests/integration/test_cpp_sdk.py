@@ -12,6 +12,7 @@ import wasmtime
 
 from tests.fixtures.cpp_sdk import COMPILE_PATHS, DATA_DIR, CppBuilds, compiler_env, direct_argv, run
 from tests.fixtures.recording_host import RecordingHost, Response
+from wasmbuild.abi import check
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.slow]
 
@@ -34,6 +35,8 @@ def run_example(module: Path, configuration: bytes, root_id: str = "add_header",
 @pytest.mark.parametrize("path", COMPILE_PATHS)
 def test_example_builds_to_a_valid_proxy_wasm_module(cpp_builds: CppBuilds, path: str) -> None:
     module_path = cpp_builds.module(path)
+    report = check(module_path, abi="0.2.1", strict=True)
+    assert report.errors == () and report.warnings == (), report.findings
     module = wasmtime.Module(wasmtime.Engine(), module_path.read_bytes())  # validates
     exports = {e.name: e.type for e in module.exports}
     for name in ("proxy_abi_version_0_2_1", "malloc", "proxy_on_memory_allocate", "_initialize", "memory",
@@ -68,16 +71,21 @@ def test_example_adds_the_response_headers(cpp_builds: CppBuilds, path: str) -> 
 
 @pytest.mark.parametrize("path", COMPILE_PATHS)
 def test_example_without_configuration_adds_no_extra_header(cpp_builds: CppBuilds, path: str) -> None:
-    for config in (b"", b"  \n", b"{}", b'{"other": [1, {"x": null}]}'):
+    for config in (b"", b"  \n", b"{}", b'{"name": null, "value": null}', b"\xef\xbb\xbf "):
         host = run_example(cpp_builds.module(path), config, allocator="proxy_on_memory_allocate")
         assert host.call("proxy_on_configure", 1, len(config)) == 1, config
         host.http_stream(2, 1, REQUEST_HEADERS, [])
         assert sorted(host.maps[2]) == [(b"hello", b"world!"), (b"location", b"envoy-wasm")], config
 
 
-BAD_CONFIGS = [b"{", b"not json", b'{"name": 1}', b'{"name": "a", "value": ["x"]}', b"[]", b'"text"',
-               b'{"name": "a",}', b'{"name": "a"} trailing', b'{"name": "\\x"}', b'{"name": "a\nb"}',
-               b'{"name": "\\ud800"}', b'{"a": 01}', b'{"a": -}', b'{"a": tru}', b"[" * 40 + b"]" * 40]
+# The same rules as the Rust and AssemblyScript examples: strict, and saying what is wrong.
+BAD_CONFIGS = [b"not json", b"[]", b'"x"', b"{", b'{"name": "x"', b'{"name": "x",}', b'{"name": "x"} trailing',
+               b'{"name": 1}', b'{"name": ["x"]}', b'{"nmae": "x"}', b'{"name": "x", "name": "y"}',
+               b'{"value": "orphan"}', b'{"name": "bad name"}', b'{"name": "x", "value": "a\\r\\nb"}',
+               b'{"name": "x", "value": "\\ud800"}', b'{"name": "x", "value": "\\udc00"}',
+               b'{"name": "x", "value": "\\q"}', b'{"name": "x", "value": "raw\ttab"}',
+               b'{"name": "x", "value": "nul\\u0000"}', b'{"name": "x", "value": "\xff"}',
+               b'{"name": "x", "value": "\xc0\xaf"}', b'{"name": "x", "value": "\\u12"}', b"{\xff}"]
 
 
 @pytest.mark.parametrize("path", COMPILE_PATHS)
@@ -89,10 +97,23 @@ def test_example_rejects_invalid_json_configuration(cpp_builds: CppBuilds, path:
 
 
 def test_example_reads_json_strings_exactly(cpp_builds: CppBuilds) -> None:
-    config = '{"value": "caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\\\ \\/", "ignored": {"name": 3}, "name": "x-v"}'
+    config = '\ufeff { "value" : "caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\\\ \\/ ünï" ,\n\t"name": "x-v" } \n'
     host = run_example(cpp_builds.module("clang-wasi"), config.encode())
     host.http_stream(2, 1, REQUEST_HEADERS, [])
-    assert host.header(2, b"x-v") == ['café 😀 "q" \\ /'.encode()]
+    assert host.header(2, b"x-v") == ['café 😀 "q" \\ / ünï'.encode()]
+    host = run_example(cpp_builds.module("clang-wasi"), b'{"name": "x-empty"}')
+    host.http_stream(2, 1, REQUEST_HEADERS, [])
+    assert host.header(2, b"x-empty") == [b""]
+
+
+def test_example_says_what_is_wrong_with_its_configuration(cpp_builds: CppBuilds) -> None:
+    for config, problem in [
+        (b'{"nmae": "x"}', 'unknown field "nmae" (expected "name" or "value") (at byte 1)'),
+        (b"not json", 'expected a JSON object like {"name": "x-header", "value": "v"} (at byte 0)'),
+        (b'{"name": "x y"}', '"x y" is not a valid header name'),
+    ]:
+        host = run_example(cpp_builds.module("clang-wasi"), config)
+        assert next(m for level, m in host.logs if level == WARN).endswith("invalid plugin configuration: " + problem)
 
 
 def test_unknown_root_id_warns_and_leaves_traffic_alone(cpp_builds: CppBuilds) -> None:
@@ -109,6 +130,7 @@ def test_seed_article_filter_compiles_unchanged_and_runs(tmp_path: Path, compile
     source.write_bytes((DATA_DIR / "seed_filter.cc").read_bytes())
     sdk = Path(__file__).resolve().parents[2] / "toolchains" / "sdk" / "cpp"
     run(direct_argv(compiler, output="seed.wasm", sdk=str(sdk)), tmp_path, compiler_env(tmp_path))
+    assert check(tmp_path / "seed.wasm", abi="0.2.1").errors == ()
     host = RecordingHost(tmp_path / "seed.wasm")
     host.start()
     assert host.configure_root("add_header_root_id", b"x-seed=planted") == (1, 1)
@@ -131,6 +153,8 @@ def test_older_abi_versions(cpp_builds: CppBuilds, tmp_path: Path, abi: str, def
     project = cpp_builds.project
     out = tmp_path / "filter.wasm"
     run(direct_argv("clang-wasi", output=str(out), defines=[define]), project, cpp_builds.env)
+    report = check(out, abi=abi, strict=True)
+    assert report.errors == () and report.warnings == (), report.findings
     module = wasmtime.Module(wasmtime.Engine(), out.read_bytes())
     exports = {e.name: e.type for e in module.exports}
     assert f"proxy_abi_version_{abi.replace('.', '_')}" in exports

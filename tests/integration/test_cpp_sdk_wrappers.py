@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tests.fixtures.cpp_sdk import DATA_DIR
 from tests.fixtures.recording_host import OUT, RecordingHost, Response, deserialize_pairs, serialize_pairs
+from wasmbuild.abi import check
 
 pytestmark = [pytest.mark.toolchain]
 
@@ -35,6 +36,11 @@ def results(host: RecordingHost) -> list[str]:
 
 def names(host: RecordingHost) -> list[str]:
     return [c.name for c in host.calls]
+
+
+def test_probe_passes_the_abi_check(probe_module: Path) -> None:
+    report = check(probe_module, abi="0.2.1", strict=True)
+    assert report.errors == () and report.warnings == (), report.findings
 
 
 def test_logging(probe_module: Path) -> None:

@@ -17,8 +17,7 @@ UPSTREAM_SHA256 = "c57de2425b5c61d7f630c5061e319b4557ae1f1c7526e5a51c33dc1299471
 @pytest.mark.parametrize("abi", ["0.1.0", "0.2.0", "0.2.1"])
 @pytest.mark.parametrize("sdk", ["bundled", "upstream"])
 def test_template_renders(tmp_path: Path, sdk: str, abi: str) -> None:
-    project = render_cpp_project(tmp_path / "p", sdk=sdk, abi=abi, abi_marker=abi.replace(".", "_"),
-                                 root_id="my_root")
+    project = render_cpp_project(tmp_path / "p", sdk=sdk, abi=abi, root_id="my_root")
     workspace = (project / "WORKSPACE").read_text()
     bazelrc = (project / ".bazelrc").read_text()
     assert 'workspace(name = "add_header")' in workspace
