@@ -10,8 +10,19 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from tests.fixtures.cpp_sdk import COMPILE_PATHS, DATA_DIR, CppBuilds, compiler_env, direct_argv, run
-from tests.fixtures.recording_host import RecordingHost, Response
+from tests.fixtures.cpp_sdk import (
+    COMPILE_PATHS,
+    DATA_DIR,
+    CppBuilds,
+    compiler_env,
+    configure_root,
+    direct_argv,
+    header,
+    http_stream,
+    run,
+    start,
+)
+from tests.fixtures.recording_host import RecordingHost
 from wasmbuild.abi import check
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.slow]
@@ -27,8 +38,8 @@ EXTRA_IMPORTS = {("env", "emscripten_notify_memory_growth")}
 def run_example(module: Path, configuration: bytes, root_id: str = "add_header",
                 allocator: str = "malloc") -> RecordingHost:
     host = RecordingHost(module, allocator=allocator)
-    host.start()
-    host.configure_root(root_id, configuration)
+    start(host)
+    configure_root(host, root_id, configuration)
     return host
 
 
@@ -58,11 +69,11 @@ def test_example_adds_the_response_headers(cpp_builds: CppBuilds, path: str) -> 
     config = json.dumps({"name": "x-wasm-filter", "value": "add-header"}).encode()
     host = run_example(cpp_builds.module(path), config)
     assert host.call("proxy_on_configure", 1, len(config)) == 1
-    assert host.http_stream(2, 1, REQUEST_HEADERS, RESPONSE_HEADERS) == (0, 0)  # both Continue
-    assert host.header(2, b"hello") == [b"world!"]
-    assert host.header(2, b"location") == [b"envoy-wasm"]
-    assert host.header(2, b"x-wasm-filter") == [b"add-header"]
-    assert host.header(2, b":status") == [b"302"]
+    assert http_stream(host, 2, 1, REQUEST_HEADERS, RESPONSE_HEADERS) == (0, 0)  # both Continue
+    assert header(host, 2, b"hello") == [b"world!"]
+    assert header(host, 2, b"location") == [b"envoy-wasm"]
+    assert header(host, 2, b"x-wasm-filter") == [b"add-header"]
+    assert header(host, 2, b":status") == [b"302"]
     assert host.maps[0] == REQUEST_HEADERS  # requests pass untouched
     debug = [message for level, message in host.logs if level == DEBUG]
     assert any(m.endswith("onRequestHeaders 2 (3 headers)") for m in debug), debug
@@ -74,7 +85,7 @@ def test_example_without_configuration_adds_no_extra_header(cpp_builds: CppBuild
     for config in (b"", b"  \n", b"{}", b'{"name": null, "value": null}', b"\xef\xbb\xbf "):
         host = run_example(cpp_builds.module(path), config, allocator="proxy_on_memory_allocate")
         assert host.call("proxy_on_configure", 1, len(config)) == 1, config
-        host.http_stream(2, 1, REQUEST_HEADERS, [])
+        http_stream(host, 2, 1, REQUEST_HEADERS, [])
         assert sorted(host.maps[2]) == [(b"hello", b"world!"), (b"location", b"envoy-wasm")], config
 
 
@@ -99,11 +110,11 @@ def test_example_rejects_invalid_json_configuration(cpp_builds: CppBuilds, path:
 def test_example_reads_json_strings_exactly(cpp_builds: CppBuilds) -> None:
     config = '\ufeff { "value" : "caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\\\ \\/ ünï" ,\n\t"name": "x-v" } \n'
     host = run_example(cpp_builds.module("clang-wasi"), config.encode())
-    host.http_stream(2, 1, REQUEST_HEADERS, [])
-    assert host.header(2, b"x-v") == ['café 😀 "q" \\ / ünï'.encode()]
+    http_stream(host, 2, 1, REQUEST_HEADERS, [])
+    assert header(host, 2, b"x-v") == ['café 😀 "q" \\ / ünï'.encode()]
     host = run_example(cpp_builds.module("clang-wasi"), b'{"name": "x-empty"}')
-    host.http_stream(2, 1, REQUEST_HEADERS, [])
-    assert host.header(2, b"x-empty") == [b""]
+    http_stream(host, 2, 1, REQUEST_HEADERS, [])
+    assert header(host, 2, b"x-empty") == [b""]
 
 
 def test_example_says_what_is_wrong_with_its_configuration(cpp_builds: CppBuilds) -> None:
@@ -120,7 +131,7 @@ def test_unknown_root_id_warns_and_leaves_traffic_alone(cpp_builds: CppBuilds) -
     host = run_example(cpp_builds.module("clang-wasi"), b'{"name": "x", "value": "y"}', root_id="other")
     assert any(level == WARN and 'no root context registered for root_id "other"' in m and '"add_header"' in m
                for level, m in host.logs), host.logs
-    host.http_stream(2, 1, REQUEST_HEADERS, RESPONSE_HEADERS)
+    http_stream(host, 2, 1, REQUEST_HEADERS, RESPONSE_HEADERS)
     assert host.maps[2] == RESPONSE_HEADERS
 
 
@@ -132,12 +143,12 @@ def test_seed_article_filter_compiles_unchanged_and_runs(tmp_path: Path, compile
     run(direct_argv(compiler, output="seed.wasm", sdk=str(sdk)), tmp_path, compiler_env(tmp_path))
     assert check(tmp_path / "seed.wasm", abi="0.2.1").errors == ()
     host = RecordingHost(tmp_path / "seed.wasm")
-    host.start()
-    assert host.configure_root("add_header_root_id", b"x-seed=planted") == (1, 1)
-    assert host.http_stream(2, 1, REQUEST_HEADERS, RESPONSE_HEADERS) == (0, 0)
-    assert host.header(2, b"x-seed") == [b"planted"]
-    assert host.header(2, b"location") == [b"envoy-wasm"]
-    assert host.header(2, b"hello") == [b"world!"]
+    start(host)
+    assert configure_root(host, "add_header_root_id", b"x-seed=planted") == (1, 1)
+    assert http_stream(host, 2, 1, REQUEST_HEADERS, RESPONSE_HEADERS) == (0, 0)
+    assert header(host, 2, b"x-seed") == [b"planted"]
+    assert header(host, 2, b"location") == [b"envoy-wasm"]
+    assert header(host, 2, b"hello") == [b"world!"]
     # LOG_DEBUG prefixes "[file:line]::function() ".
     logged = [message.split("() ", 1)[1] for _, message in host.logs if "() " in message]
     assert "onResponseHeaders 2" in logged
@@ -164,11 +175,11 @@ def test_older_abi_versions(cpp_builds: CppBuilds, tmp_path: Path, abi: str, def
     # The host links only the functions of that ABI version: the module must not need others.
     config = b'{"name": "x-abi", "value": "' + abi.encode() + b'"}'
     host = RecordingHost(out, abi=abi)
-    host.start()
-    host.properties[("plugin_root_id",)] = b"add_header"
+    start(host)
+    host.properties[b"plugin_root_id"] = b"add_header"
     host.call("proxy_on_context_create", 1, 0)
     if abi == "0.1.0":  # no configuration buffers yet: the SDK reads proxy_get_configuration
-        host.respond("proxy_get_configuration", Response(data={"value": config}))
+        host.reply("proxy_get_configuration", return_value=config)
     else:
         host.buffers[7] = config
     assert host.call("proxy_on_configure", 1, len(config)) == 1
@@ -176,5 +187,5 @@ def test_older_abi_versions(cpp_builds: CppBuilds, tmp_path: Path, abi: str, def
     host.call("proxy_on_context_create", 2, 1)
     args = (2, 0) if header_params == 2 else (2, 0, 0)
     assert host.call("proxy_on_response_headers", *args) == 0
-    assert host.header(2, b"x-abi") == [abi.encode()]
+    assert header(host, 2, b"x-abi") == [abi.encode()]
 

@@ -294,3 +294,61 @@ def test_image_info_file_is_the_one_the_oci_code_writes() -> None:
     from wasmbuild.deploy import source
 
     assert source.IMAGE_INFO_FILE == importlib.import_module("wasmbuild.oci.push").IMAGE_INFO_FILE
+
+
+def test_gateway_selector_gets_the_gateway_context(stored_module: StoredModule) -> None:
+    """wasme's inbound default never matched a gateway's listeners (solo-io/wasm#267): no silent no-op."""
+    args = ["deploy", "istio", REF, "--id", "a", "--kind", "envoyfilter", "-n", "istio-system"]
+    result = run_cli(*args, "--selector", "istio=ingressgateway")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["spec"]["configPatches"][0]["match"]["context"] == "GATEWAY"
+    assert "--patch-context gateway" in result.stderr
+    explicit = run_cli(*args, "--selector", "istio=ingressgateway", "--patch-context", "inbound")
+    assert yaml.safe_load(explicit.stdout)["spec"]["configPatches"][0]["match"]["context"] == "SIDECAR_INBOUND"
+
+
+def test_render_istio_api_matches_the_cli(stored_module: StoredModule) -> None:
+    from wasmbuild.deploy import render_istio, to_yaml
+
+    for kind in ("wasmplugin", "envoyfilter"):
+        notes: list[str] = []
+        obj = render_istio(REF, name="add-header", kind=kind, config={"name": "x-hello", "value": "world"},
+                           selector={"app": "web"}, notes=notes)
+        cli = run_cli("deploy", "istio", REF, "--id", "add-header", "--kind", kind, "--config", CONFIG,
+                      "--selector", "app=web")
+        assert to_yaml([obj]) == cli.stdout
+        assert notes and all(note in cli.stderr for note in notes)
+
+
+def test_render_istio_api_rejects_bad_input(stored_module: StoredModule) -> None:
+    from wasmbuild.deploy import render_istio
+    from wasmbuild.errors import ConfigError, NotFoundError, UsageError
+
+    with pytest.raises(UsageError):
+        render_istio(REF, name="Bad_Name")
+    with pytest.raises(UsageError, match="label value"):
+        render_istio(REF, name="a", selector={"app": "*"})
+    with pytest.raises(ConfigError):
+        render_istio(REF, name="a", config=[1])
+    with pytest.raises(NotFoundError):
+        render_istio("localhost:5000/not/there:v1", name="a")
+    with pytest.raises(UsageError, match="kind"):
+        render_istio(REF, name="a", kind="sidecar")
+
+
+def test_a_module_envoy_would_refuse_is_not_deployed(wasmbuild_home: Path, tmp_path: Path) -> None:
+    import wasmtime
+
+    from wasmbuild.store import Store
+
+    broken = bytes(wasmtime.wat2wasm('(module (func (export "proxy_on_context_create") (param i32 i32)))'))
+    Store().put(REF, broken, {"config": {"rootIds": ["r"]}})
+    path = tmp_path / "broken.wasm"
+    path.write_bytes(broken)
+    for args in (["deploy", "istio", REF, "--id", "a"], ["deploy", "istio", REF, "--id", "a", "--kind", "envoyfilter"],
+                 ["deploy", "envoy", REF], ["deploy", "envoy", str(path), "--root-id", "r"],
+                 ["deploy", "gloo", REF, "--id", "a"]):
+        assert_failed(run_cli(*args), 7, "would not load in Envoy", "ABI version marker", "and 2 more")
+        forced = run_cli(*args, "--skip-check")
+        assert forced.returncode == 0, forced.stderr
+    assert run_cli("undeploy", "istio", REF, "--id", "a").returncode == 0

@@ -23,7 +23,7 @@ ENVOYFILTER_ONLY = ("patch_context", "code_uri", "code_cluster", "code_path", "t
 
 # -- arguments ------------------------------------------------------------------------------------
 def _common_output(p: argparse.ArgumentParser, apply: str | None) -> None:
-    p.add_argument("--output", "-o", metavar="FILE", type=Path,
+    p.add_argument("--output", metavar="FILE", type=Path,
                    help="write the manifest to FILE (atomically) instead of printing it")
     p.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format (default: yaml)")
     if apply:
@@ -34,6 +34,8 @@ def _common_output(p: argparse.ArgumentParser, apply: str | None) -> None:
 def _config_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="TEXT|@FILE",
                    help="plugin configuration as JSON: inline, @FILE, or @- for stdin")
+    p.add_argument("--skip-check", action="store_true",
+                   help="render even if the module fails the proxy-wasm ABI check")
     p.add_argument("--root-id", metavar="ID",
                    help="root id of the plugin (default: the first rootIds entry of the module's runtime config)")
 
@@ -147,82 +149,29 @@ def _given(args: argparse.Namespace, names: Sequence[str]) -> list[str]:
     return ["--" + n.replace("_", "-") for n in names if getattr(args, n, None) not in (None, False)]
 
 
-def _sha256_arg(text: str) -> str:
-    from wasmbuild.errors import UsageError
-
-    value = text.removeprefix("sha256:")
-    if not re.fullmatch(r"[a-f0-9]{64}", value):
-        raise UsageError(f"--sha256 {text!r} is not 64 lower-case hex digits", "copy it from 'wasmbuild push' output")
-    return value
-
-
 def istio_objects(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
     """The WasmPlugin or EnvoyFilter that `deploy istio` (and `undeploy istio REF`) renders; advice for
     the user goes to `notes`."""
-    from wasmbuild.deploy import inputs, source
-    from wasmbuild.deploy import istio_envoyfilter as ef
-    from wasmbuild.deploy.wasm_filter import local_code, plugin_config, remote_code
+    from wasmbuild.deploy import inputs
+    from wasmbuild.deploy.istio import render_istio
     from wasmbuild.errors import UsageError
 
-    name = inputs.object_name(args.id, "--id")
-    namespace = inputs.namespace_name(args.namespace)
     wrong = _given(args, ENVOYFILTER_ONLY if args.kind == "wasmplugin" else WASMPLUGIN_ONLY)
     if wrong:
         raise UsageError(f"{', '.join(wrong)} do(es) not apply to --kind {args.kind}",
                          "see 'wasmbuild deploy istio --help' for which options go with which kind")
+    inputs.object_name(args.id, "--id")
+    inputs.namespace_name(args.namespace)
     selector = inputs.parse_selector(args.selector)
-    priority = inputs.int32(args.priority, "--priority")
     config = inputs.load_plugin_config(args.config)
-    module = source.from_store(args.ref)
-    root_id = source.root_id(module, args.root_id)
-    if len(root_id) > 256:
-        raise UsageError("--root-id is longer than 256 characters")
-    if args.kind == "wasmplugin":
-        return [_wasmplugin(args, module, name, namespace, selector, priority, config, root_id, notes)]
-    code: dict[str, Any]
-    if args.code_uri:
-        if not re.match(r"https?://[^/]+", args.code_uri):
-            raise UsageError(f"--code-uri {args.code_uri!r} is not an http:// or https:// URL")
-        code = remote_code(args.code_uri, module.sha256, args.code_cluster or ef.istio_cluster(args.code_uri))
-    else:
-        if args.code_cluster:
-            raise UsageError("--code-cluster goes with --code-uri")
-        path = args.code_path or ef.default_code_path(module.sha256)
-        code = local_code(path)
-        notes.append(f"the EnvoyFilter loads the module from {path} inside istio-proxy: mount it there, or use "
-            "--code-uri, or the default --kind wasmplugin, which pulls the image")
-    plugin = plugin_config(name=name, root_id=root_id, vm_id=name, code=code,
-                           configuration=config.text if config else None, fail_open=args.fail_open)
-    context = ef.CONTEXTS[args.patch_context or "inbound"]
-    return [ef.render_envoyfilter(name=name, namespace=namespace, plugin=plugin, selector=selector, context=context,
-                                  phase=args.phase, priority=priority, typed_struct=args.typed_config != "direct")]
-
-
-def _wasmplugin(args: argparse.Namespace, module: Any, name: str, namespace: str, selector: dict[str, str],
-                priority: int | None, config: Any, root_id: str, notes: list[str]) -> dict[str, Any]:
-    from wasmbuild.deploy import istio_wasmplugin as wp
-
-    sha256: str | None = _sha256_arg(args.sha256) if args.sha256 else None
-    if args.url:
-        url = args.url
-        if sha256 is None and url.startswith(("http://", "https://")):
-            sha256 = module.sha256  # Istio checks an http(s) download against the module's own sha256
-    else:
-        url = wp.oci_url(str(module.ref))
-        if module.ref.registry is None:
-            notes.append(f"{module.ref} names no registry, so Istio would pull it from Docker Hub: push it to "
-                         "your registry and deploy that reference")
-        if sha256 is None and module.image_digest:
-            sha256 = module.image_digest.split(":", 1)[1]
-        elif sha256 is None:
-            # For oci:// Istio compares sha256 with the image's manifest digest, which differs from the
-            # module's sha256: guessing would make every proxy refuse the module.
-            notes.append(f"sha256 left out: the manifest digest of {module.ref} is not known here; pin it with "
-                "REF@sha256:DIGEST or --sha256 DIGEST (as 'wasmbuild push' printed it)")
-    return wp.render_wasmplugin(
-        name=name, namespace=namespace, url=url, sha256=sha256, plugin_name=root_id or None,
-        plugin_config=config.as_object() if config else None, selector=selector, phase=args.phase,
-        priority=priority, fail_open=args.fail_open, pull_policy=args.pull_policy, pull_secret=args.pull_secret)
+    obj = render_istio(
+        args.ref, name=args.id, kind=args.kind, namespace=args.namespace, selector=selector, config=config,
+        root_id=args.root_id, phase=args.phase, priority=args.priority, fail_open=args.fail_open,
+        pull_policy=args.pull_policy, pull_secret=args.pull_secret, url=args.url, sha256=args.sha256,
+        patch_context=args.patch_context, code_uri=args.code_uri, code_cluster=args.code_cluster,
+        code_path=args.code_path, typed_struct=args.typed_config != "direct", notes=notes, validate=False,
+        check_module=not args.skip_check)
+    return [obj]
 
 
 def _envoy(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
@@ -237,6 +186,8 @@ def _envoy(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
     admin_port = inputs.port(args.admin_port, "--admin-port")
     config = inputs.load_plugin_config(args.config)
     module = source.resolve(args.target, allow_file=True)
+    if not args.skip_check:
+        source.check_loadable(module)
     filter_id = args.id if args.id is not None else module.name
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}", filter_id):
         raise UsageError(f"--id {filter_id!r} is not a usable filter name", "use letters, digits, '.', '_' and '-'")
@@ -264,6 +215,8 @@ def _gloo(args: argparse.Namespace) -> int:
     gateway = inputs.object_name(args.gateway, "--gateway")
     config = inputs.load_plugin_config(args.config)
     module = source.from_store(args.ref)
+    if not args.skip_check:
+        source.check_loadable(module)
     entry = gloo.wasm_filter(name=name, image=str(module.ref), root_id=source.root_id(module, args.root_id),
                              configuration=config.text if config else None)
     patch = gloo.render_gateway_patch(gateway=gateway, namespace=namespace, filters=[entry])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,17 +67,28 @@ def parse_selector(items: Iterable[str] | None, flag: str = "--selector") -> dic
             if not eq or value.startswith("="):
                 raise UsageError(f"{flag} {pair!r} is not key=value",
                                  f"write {flag} app=my-app[,version=v1] (exact label matches only)")
-            if not _label_key(key):
-                raise UsageError(f"{flag}: {key!r} is not a valid label key",
-                                 "keys are [prefix/]name: name up to 63 letters, digits, '-', '_', '.'")
-            if not _label_value(value):
-                raise UsageError(f"{flag}: {value!r} (for {key}) is not a valid label value",
-                                 "values are up to 63 letters, digits, '-', '_', '.', starting and ending "
-                                 "with a letter or digit; wildcards are not allowed")
+            _check_label(key, value, flag)
             if key in labels and labels[key] != value:
                 raise UsageError(f"{flag}: label {key!r} is given twice ({labels[key]!r} and {value!r})")
             labels[key] = value
     return labels
+
+
+def _check_label(key: str, value: str, flag: str) -> None:
+    if not isinstance(key, str) or not _label_key(key):
+        raise UsageError(f"{flag}: {key!r} is not a valid label key",
+                         "keys are [prefix/]name: name up to 63 letters, digits, '-', '_', '.'")
+    if not isinstance(value, str) or not _label_value(value):
+        raise UsageError(f"{flag}: {value!r} (for {key}) is not a valid label value",
+                         "values are up to 63 letters, digits, '-', '_', '.', starting and ending "
+                         "with a letter or digit; wildcards are not allowed")
+
+
+def check_labels(labels: Mapping[str, str], flag: str = "--selector") -> dict[str, str]:
+    """A copy of `labels` after checking every key and value against Kubernetes' label syntax."""
+    for key, value in labels.items():
+        _check_label(key, value, flag)
+    return dict(labels)
 
 
 @dataclass(frozen=True)
