@@ -210,3 +210,23 @@ def test_pull_through_an_image_index(registry: RegistryServer, unique_repo: str)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(image.digest)
     assert Store().get(f"{registry.host}/{unique_repo}:v1").read_module() == module
+
+
+def test_chunked_upload_of_a_large_blob(registry: RegistryServer, unique_repo: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blobs above the threshold go up in PATCHed chunks (the threshold is lowered to exercise it)."""
+    from wasmbuild import refs
+    from wasmbuild.oci import registry as registry_module
+    from wasmbuild.oci.pull import pull
+    from wasmbuild.oci.push import push
+    from wasmbuild.oci.registry import Registry
+
+    monkeypatch.setattr(registry_module, "CHUNKED_THRESHOLD", 10_000)
+    monkeypatch.setattr(registry_module, "CHUNK_SIZE", 4096)
+    module = wasm_module("chunked", 50_000)
+    ref = refs.parse(f"{registry.host}/{unique_repo}:v1")
+    with Registry(registry.host) as client:
+        pushed = push(client, ref, module, RUNTIME_CONFIG, "oci")
+        pulled = pull(client, ref, Store())
+    assert pushed.digest == pulled.digest
+    assert pulled.entry.read_module() == module
