@@ -5,8 +5,11 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.common",
     "tests.fixtures.docker",
+    "tests.fixtures.host",
     "tests.fixtures.golden",
     "tests.fixtures.scaffold",
     "tests.fixtures.registry",
     "tests.fixtures.oci",
+    "tests.fixtures.deploy",
+    "tests.fixtures.rust_sdk",
 ]

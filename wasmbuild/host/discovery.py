@@ -1,0 +1,94 @@
+"""Finding what a filter needs to run without being told: its project, built module and root id.
+
+SDKs dispatch a root context only to a factory registered under the same root id, so running a
+scaffolded filter with the wrong (or empty) root id silently does nothing. The root id comes, in
+order, from a runtime-config.json beside the module, the enclosing project's wasmbuild.toml
+([project] root_id), the project's runtime-config.json, else "".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+PROJECT_FILE = "wasmbuild.toml"
+RUNTIME_CONFIG = "runtime-config.json"
+DEFAULT_OUTPUT = "build/filter.wasm"
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest directory at or above `start` holding a wasmbuild.toml."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for directory in (here, *here.parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    return None
+
+
+def _read_toml(project: Path) -> dict[str, Any]:
+    try:
+        with open(project / PROJECT_FILE, "rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def project_module(start: Path | None = None) -> Path:
+    """The built module of the project around `start` (default: the current directory).
+
+    Reads [build] output from wasmbuild.toml (default build/filter.wasm).
+    """
+    from wasmbuild.errors import NotFoundError
+
+    origin = Path.cwd() if start is None else Path(start)
+    project = find_project(origin)
+    if project is None:
+        raise NotFoundError(f"no {PROJECT_FILE} in {origin} or above, so there is no project module to load",
+                            "pass the .wasm path explicitly, or run from inside a wasmbuild project")
+    output = _read_toml(project).get("build", {}).get("output", DEFAULT_OUTPUT)
+    module = project / str(output)
+    if not module.is_file():
+        raise NotFoundError(f"{module} does not exist", "run 'wasmbuild build' first")
+    return module
+
+
+def root_ids_of(runtime_config: Mapping[str, Any]) -> list[str]:
+    config = runtime_config.get("config") if isinstance(runtime_config, Mapping) else None
+    ids = config.get("rootIds") if isinstance(config, Mapping) else None
+    return [str(i) for i in ids] if isinstance(ids, list) else []
+
+
+def _runtime_config_root_id(path: Path) -> str | None:
+    try:
+        ids = root_ids_of(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+    return ids[0] if ids else None
+
+
+def discover_root_id(module: Path) -> str:
+    """The root id to run `module` with when none is given (see the module docstring)."""
+    beside = _runtime_config_root_id(module.parent / RUNTIME_CONFIG)
+    if beside is not None:
+        return beside
+    project = find_project(module.parent)
+    if project is None:
+        return ""
+    data = _read_toml(project)
+    explicit = data.get("project", {}).get("root_id")
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    config_name = data.get("package", {}).get("runtime_config", RUNTIME_CONFIG)
+    from_config = _runtime_config_root_id(project / str(config_name))
+    return from_config or ""

@@ -1,0 +1,212 @@
+"""Loading a module: compile (with an on-disk cache), find its ABI version, and check that every
+import is one the host links for that version, as Envoy would before instantiating it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import wasmtime
+
+from wasmbuild import __version__
+from wasmbuild.errors import FilterFailure
+from wasmbuild.host import tables
+from wasmbuild.host.tables import Signature
+
+_ENGINE_TAG = "fuel1"  # bump when the engine configuration below changes
+
+
+@lru_cache(maxsize=1)
+def engine() -> wasmtime.Engine:
+    """The process's one engine: fuel metering on, so every callback can be given a budget."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    config.cranelift_opt_level = "speed"
+    return wasmtime.Engine(config)
+
+
+def _cache_dir() -> Path:
+    from wasmbuild.paths import home
+
+    return home() / "cache" / "compiled"
+
+
+def compile_module(data: bytes) -> wasmtime.Module:
+    """Compile `data`, reusing a serialized artifact compiled earlier by this wasmtime.
+
+    Compiling a C++ or Rust filter takes a noticeable fraction of a second; test suites load the
+    same module many times, so the artifact is cached by content hash. A cache that cannot be
+    read or written is ignored (it is only a cache).
+    """
+    return _compile_cached(hashlib.sha256(data).hexdigest(), data)
+
+
+@lru_cache(maxsize=16)
+def _compile_cached(digest: str, data: bytes) -> wasmtime.Module:
+    eng = engine()
+    version = getattr(wasmtime, "__version__", "") or _wasmtime_version()
+    key = hashlib.sha256(f"{digest}:{version}:{_ENGINE_TAG}:{__version__}".encode()).hexdigest()
+    path = _cache_dir() / f"{key}.cwasm"
+    if path.is_file():
+        try:
+            return wasmtime.Module.deserialize_file(eng, str(path))
+        except (wasmtime.WasmtimeError, OSError):
+            pass
+    try:
+        module = wasmtime.Module(eng, data)
+    except wasmtime.WasmtimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid module"
+        raise FilterFailure(f"not a valid WebAssembly module: {first}",
+                            "check that the file is the .wasm your build produced") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(module.serialize())
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return module
+
+
+@lru_cache(maxsize=1)
+def _wasmtime_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("wasmtime")
+    except Exception:
+        return "unknown"
+
+
+def signature_of(functype: wasmtime.FuncType) -> Signature:
+    return Signature(tuple(str(t) for t in functype.params), tuple(str(t) for t in functype.results))
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    abi: str
+    marker: str
+    exports: dict[str, Signature]  # exported functions
+    memories: tuple[str, ...]  # exported memories, in export order
+    export_names: dict[int, str]  # function index -> export name, to name frames of stripped modules
+
+
+def _leb(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return result, pos
+
+
+def export_function_names(data: bytes) -> dict[int, str]:
+    """Function index -> exported name, read from the export section (skipping every other one).
+
+    wasmtime names frames from the name section, which release builds often strip; the export
+    names still say which callback a frame is.
+    """
+    names: dict[int, str] = {}
+    try:
+        pos = 8
+        while pos < len(data):
+            section = data[pos]
+            size, pos = _leb(data, pos + 1)
+            if section == 7:
+                count, cursor = _leb(data, pos)
+                for _ in range(count):
+                    length, cursor = _leb(data, cursor)
+                    name = data[cursor:cursor + length].decode("utf-8", "replace")
+                    kind = data[cursor + length]
+                    index, cursor = _leb(data, cursor + length + 1)
+                    if kind == 0:
+                        names.setdefault(index, name)
+                break
+            pos += size
+    except (IndexError, ValueError):
+        return names
+    return names
+
+
+def detect_abi(module: wasmtime.Module) -> tuple[str, str]:
+    """(ABI version, marker) from the first marker export, as cpp-host picks it."""
+    known = tables.markers()
+    for export in module.exports:
+        if isinstance(export.type, wasmtime.FuncType) and export.name in known:
+            return known[export.name], export.name
+    wip = [e.name for e in module.exports if e.name.startswith("proxy_abi_version_")]
+    if wip:
+        raise FilterFailure(f"the module declares an ABI version hosts do not accept ({wip[0]})",
+                            "build it with an SDK that targets ABI 0.2.1, 0.2.0 or 0.1.0")
+    raise FilterFailure("the module has no proxy-wasm ABI marker export (proxy_abi_version_0_2_1, 0_2_0 or 0_1_0); "
+                        "Envoy refuses it with 'Missing or unknown Proxy-Wasm ABI version'",
+                        "is this a proxy-wasm filter? SDKs export the marker for you; hand-written modules "
+                        "must export a function named like proxy_abi_version_0_2_1")
+
+
+def inspect(module: wasmtime.Module, data: bytes = b"") -> ModuleInfo:
+    """The ABI version, function exports and memories, after checking imports against the ABI."""
+    abi, marker = detect_abi(module)
+    exports: dict[str, Signature] = {}
+    memories: list[str] = []
+    for export in module.exports:
+        if isinstance(export.type, wasmtime.FuncType):
+            exports[export.name] = signature_of(export.type)
+        elif isinstance(export.type, wasmtime.MemoryType):
+            memories.append(export.name)
+    check_imports(module, abi)
+    check_exports(exports, abi)
+    if not memories:
+        raise FilterFailure("the module exports no memory, so the host cannot exchange data with it",
+                            "export the linear memory as 'memory' (SDK builds do)")
+    if not any(name in exports for name in tables.allocators()):
+        raise FilterFailure("Wasm module is missing malloc function (it exports neither malloc nor "
+                            "proxy_on_memory_allocate), so Envoy refuses to load it",
+                            "export an allocator (i32) -> i32 named malloc or proxy_on_memory_allocate")
+    return ModuleInfo(abi, marker, exports, tuple(memories), export_function_names(data))
+
+
+def check_imports(module: wasmtime.Module, abi: str) -> None:
+    """Fail as Envoy's link step would, with a message saying why and what to do."""
+    linked = {(f.module, f.name): f.signature for f in tables.host_functions(abi)}
+    versions = tables.proxy_function_versions()
+    for imp in module.imports:
+        where = f"{imp.module}.{imp.name}"
+        if not isinstance(imp.type, wasmtime.FuncType):
+            kind = type(imp.type).__name__.replace("Type", "").lower()
+            raise FilterFailure(f"the module imports a {kind} ({where}); proxy-wasm hosts provide only functions",
+                                "define the memory/table/global inside the module and export it instead")
+        wanted = linked.get((imp.module, imp.name or ""))
+        if wanted is None:
+            if imp.module == "env" and imp.name in versions:
+                have = ", ".join(versions[imp.name])
+                raise FilterFailure(f"the module imports {where}, which exists only in ABI {have}, but its marker "
+                                    f"declares ABI {abi}: Envoy does not link it for this version",
+                                    "use the call of the declared ABI version (e.g. proxy_continue_stream instead "
+                                    "of proxy_continue_request for 0.2.x) or build against the matching SDK")
+            hint = "proxy-wasm hosts provide env.proxy_* and WASI preview1 functions only"
+            if (imp.module, imp.name) == ("env", "abort"):
+                hint = "AssemblyScript: build with --use abort=abort_proc_exit so the runtime does not import env.abort"
+            raise FilterFailure(f"the module imports {where}, which no proxy-wasm host provides", hint)
+        got = signature_of(imp.type)
+        if got != wanted:
+            raise FilterFailure(f"the module imports {where} with type {got}, but the host provides {wanted}",
+                                "declare the import with the ABI's signature (see the proxy-wasm spec)")
+
+
+def check_exports(exports: dict[str, Signature], abi: str) -> None:
+    """Callbacks with the wrong type fail the load, as under V8 (Envoy's default runtime)."""
+    expected = tables.callback_signatures(abi)
+    for name, got in exports.items():
+        want = expected.get(name)
+        if want is not None and got != want:
+            raise FilterFailure(f"Bad function signature for: {name}, want: {want} but the module exports: {got} "
+                                f"(ABI {abi})",
+                                "0.1.0 header callbacks take (context_id, num_headers); 0.2.x add end_of_stream")
