@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.oci",
     "tests.fixtures.deploy",
+    "tests.fixtures.rust_sdk",
 ]

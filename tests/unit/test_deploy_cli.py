@@ -334,3 +334,21 @@ def test_render_istio_api_rejects_bad_input(stored_module: StoredModule) -> None
         render_istio("localhost:5000/not/there:v1", name="a")
     with pytest.raises(UsageError, match="kind"):
         render_istio(REF, name="a", kind="sidecar")
+
+
+def test_a_module_envoy_would_refuse_is_not_deployed(wasmbuild_home: Path, tmp_path: Path) -> None:
+    import wasmtime
+
+    from wasmbuild.store import Store
+
+    broken = bytes(wasmtime.wat2wasm('(module (func (export "proxy_on_context_create") (param i32 i32)))'))
+    Store().put(REF, broken, {"config": {"rootIds": ["r"]}})
+    path = tmp_path / "broken.wasm"
+    path.write_bytes(broken)
+    for args in (["deploy", "istio", REF, "--id", "a"], ["deploy", "istio", REF, "--id", "a", "--kind", "envoyfilter"],
+                 ["deploy", "envoy", REF], ["deploy", "envoy", str(path), "--root-id", "r"],
+                 ["deploy", "gloo", REF, "--id", "a"]):
+        assert_failed(run_cli(*args), 7, "would not load in Envoy", "ABI version marker", "and 2 more")
+        forced = run_cli(*args, "--skip-check")
+        assert forced.returncode == 0, forced.stderr
+    assert run_cli("undeploy", "istio", REF, "--id", "a").returncode == 0

@@ -34,6 +34,8 @@ def _common_output(p: argparse.ArgumentParser, apply: str | None) -> None:
 def _config_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="TEXT|@FILE",
                    help="plugin configuration as JSON: inline, @FILE, or @- for stdin")
+    p.add_argument("--skip-check", action="store_true",
+                   help="render even if the module fails the proxy-wasm ABI check")
     p.add_argument("--root-id", metavar="ID",
                    help="root id of the plugin (default: the first rootIds entry of the module's runtime config)")
 
@@ -167,7 +169,8 @@ def istio_objects(args: argparse.Namespace, notes: list[str]) -> list[dict[str, 
         root_id=args.root_id, phase=args.phase, priority=args.priority, fail_open=args.fail_open,
         pull_policy=args.pull_policy, pull_secret=args.pull_secret, url=args.url, sha256=args.sha256,
         patch_context=args.patch_context, code_uri=args.code_uri, code_cluster=args.code_cluster,
-        code_path=args.code_path, typed_struct=args.typed_config != "direct", notes=notes, validate=False)
+        code_path=args.code_path, typed_struct=args.typed_config != "direct", notes=notes, validate=False,
+        check_module=not args.skip_check)
     return [obj]
 
 
@@ -183,6 +186,8 @@ def _envoy(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
     admin_port = inputs.port(args.admin_port, "--admin-port")
     config = inputs.load_plugin_config(args.config)
     module = source.resolve(args.target, allow_file=True)
+    if not args.skip_check:
+        source.check_loadable(module)
     filter_id = args.id if args.id is not None else module.name
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}", filter_id):
         raise UsageError(f"--id {filter_id!r} is not a usable filter name", "use letters, digits, '.', '_' and '-'")
@@ -210,6 +215,8 @@ def _gloo(args: argparse.Namespace) -> int:
     gateway = inputs.object_name(args.gateway, "--gateway")
     config = inputs.load_plugin_config(args.config)
     module = source.from_store(args.ref)
+    if not args.skip_check:
+        source.check_loadable(module)
     entry = gloo.wasm_filter(name=name, image=str(module.ref), root_id=source.root_id(module, args.root_id),
                              configuration=config.text if config else None)
     patch = gloo.render_gateway_patch(gateway=gateway, namespace=namespace, filters=[entry])

@@ -46,7 +46,8 @@ def render_istio(module: str | source.Module, *, name: str, kind: str = "wasmplu
                  pull_policy: str | None = None, pull_secret: str | None = None, url: str | None = None,
                  sha256: str | None = None, patch_context: str | None = None, code_uri: str | None = None,
                  code_cluster: str | None = None, code_path: str | None = None, typed_struct: bool = True,
-                 notes: list[str] | None = None, validate: bool = True) -> dict[str, Any]:
+                 notes: list[str] | None = None, validate: bool = True, check_module: bool = True
+                 ) -> dict[str, Any]:
     """The Istio object for `module` (a store reference or a resolved Module).
 
     `config` is the plugin configuration: any JSON value (a WasmPlugin needs an object) or an
@@ -54,7 +55,8 @@ def render_istio(module: str | source.Module, *, name: str, kind: str = "wasmplu
     patch_context (inbound|outbound|gateway|any), code_uri/code_cluster, code_path, typed_struct.
     Advice for a person (an unpinned image, a file to mount) is appended to `notes`.
     Raises UsageError/ConfigError for bad input, NotFoundError when the ref is not stored, and
-    DeployError when the result would not pass the CRD schema (with `validate`).
+    DeployError when the module fails the proxy-wasm ABI check (with `check_module`) or the result
+    would not pass the CRD schema (with `validate`).
     """
     notes = notes if notes is not None else []
     if kind not in KINDS:
@@ -67,6 +69,8 @@ def render_istio(module: str | source.Module, *, name: str, kind: str = "wasmplu
         raise UsageError(f"--phase {phase!r} is not one of {', '.join(wp.PHASES)}")
     plugin_cfg = _config(config)
     resolved = source.from_store(module) if isinstance(module, str) else module
+    if check_module:
+        source.check_loadable(resolved)
     root = source.root_id(resolved, root_id)
     if len(root) > 256:
         raise UsageError("--root-id is longer than 256 characters")

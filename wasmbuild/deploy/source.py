@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasmbuild import refs
-from wasmbuild.errors import ConfigError, NotFoundError, UsageError, from_os_error
+from wasmbuild.errors import ConfigError, DeployError, NotFoundError, UsageError, from_os_error
 
 # What the OCI code records in a store entry about the registry image it came from or went to:
 # {"registry": ..., "repository": ..., "digest": "sha256:...", ...}. Read only when present.
@@ -138,3 +138,16 @@ def root_id(module: Module, explicit: str | None) -> str:
     raise UsageError(f"no root id is known for {what}",
                      "pass --root-id ID (the name the filter registers its root context under; "
                      "--root-id '' for the default root context)")
+
+
+def check_loadable(module: Module) -> None:
+    """Refuse a module Envoy would not load (the proxy-wasm ABI check), before any manifest names it."""
+    from wasmbuild.abi import check
+
+    report = check(module.path)
+    if not report.ok:
+        what = str(module.ref) if module.ref is not None else str(module.path)
+        first = report.errors[0]
+        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise DeployError(f"{what} would not load in Envoy: {first.message}{more}",
+                          f"run 'wasmbuild check {module.path}' for every finding; --skip-check deploys it anyway")
