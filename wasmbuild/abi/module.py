@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from wasmbuild.abi.record import Record
 
+_set = object.__setattr__  # the hot records (one per import/export) assign their fields directly
+
 # Section ids of the core binary format, in the order a module must place them.
 SECTION_NAMES: dict[int, str] = {
     0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 13: "tag",
@@ -28,7 +30,16 @@ class FuncType(Record):
     results: tuple[str, ...]
 
     def __init__(self, params: tuple[str, ...], results: tuple[str, ...]) -> None:
-        self._set(params, results)
+        _set(self, "params", params)
+        _set(self, "results", results)
+
+    def __eq__(self, other: object) -> bool:  # compared for every import and export: keep it direct
+        if type(other) is not FuncType:
+            return NotImplemented
+        return self.params == other.params and self.results == other.results
+
+    def __hash__(self) -> int:
+        return hash((self.params, self.results))
 
     def __str__(self) -> str:
         results = ", ".join(self.results) if self.results else "()"
@@ -82,7 +93,12 @@ class Import(Record):
 
     def __init__(self, module: str, name: str, kind: str, type: FuncType | None = None,
                  limits: Limits | None = None, glob: GlobalType | None = None) -> None:
-        self._set(module, name, kind, type, limits, glob)
+        _set(self, "module", module)
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "type", type)
+        _set(self, "limits", limits)
+        _set(self, "glob", glob)
 
     @property
     def symbol(self) -> str:
@@ -100,7 +116,10 @@ class Export(Record):
     type: FuncType | None
 
     def __init__(self, name: str, kind: str, index: int, type: FuncType | None = None) -> None:
-        self._set(name, kind, index, type)
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "index", index)
+        _set(self, "type", type)
 
 
 class Section(Record):
