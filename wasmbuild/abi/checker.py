@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterable
-from typing import Any, Union
 
 from wasmbuild.abi import checks
 from wasmbuild.abi.module import ModuleInfo
@@ -16,7 +15,11 @@ from wasmbuild.abi.report import Finding, Report, finding
 from wasmbuild.abi.rules import rules
 from wasmbuild.errors import UsageError
 
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.abi.record on start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+    Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 MEMORY = "<memory>"  # the path reported for modules given as bytes
 
 
