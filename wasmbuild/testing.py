@@ -178,9 +178,13 @@ class Headers:
         return f"Headers({self._pairs!r})"
 
 
-def _pairs(headers: HeadersLike | None, default: Iterable[tuple[str, str]] = ()) -> list[Pair]:
+_DEFAULT_REQUEST = tuple((k.encode(), v.encode()) for k, v in DEFAULT_REQUEST_HEADERS)
+_DEFAULT_RESPONSE = tuple((k.encode(), v.encode()) for k, v in DEFAULT_RESPONSE_HEADERS)
+
+
+def _pairs(headers: HeadersLike | None, default: Iterable[Pair] = ()) -> list[Pair]:
     if headers is None:
-        headers = list(default)
+        return list(default)
     if isinstance(headers, Headers):
         items: Iterable[Any] = headers.items()
     elif isinstance(headers, Mapping):
@@ -225,7 +229,7 @@ class HttpStream:
     def send_request_headers(self, headers: HeadersLike | None = None, *, end_of_stream: bool = False) -> Action:
         """proxy_on_request_headers; `headers` default to a GET / for localhost over http."""
         return lifecycle.send_headers(self._filter.vm, self._ctx, "request",
-                                      _pairs(headers, DEFAULT_REQUEST_HEADERS), end_of_stream)
+                                      _pairs(headers, _DEFAULT_REQUEST), end_of_stream)
 
     def send_request_body(self, body: str | bytes, *, end_of_stream: bool = True) -> Action:
         """proxy_on_request_body with this chunk (appended to what the filter is buffering)."""
@@ -237,7 +241,7 @@ class HttpStream:
     def send_response_headers(self, headers: HeadersLike | None = None, *, end_of_stream: bool = False) -> Action:
         """proxy_on_response_headers; `headers` default to ``:status: 200``."""
         return lifecycle.send_headers(self._filter.vm, self._ctx, "response",
-                                      _pairs(headers, DEFAULT_RESPONSE_HEADERS), end_of_stream)
+                                      _pairs(headers, _DEFAULT_RESPONSE), end_of_stream)
 
     def send_response_body(self, body: str | bytes, *, end_of_stream: bool = True) -> Action:
         return lifecycle.send_body(self._filter.vm, self._ctx, "response", to_bytes(body), end_of_stream)
