@@ -10,4 +10,6 @@ pytest_plugins = [
     "tests.fixtures.scaffold",
     "tests.fixtures.registry",
     "tests.fixtures.oci",
+    "tests.fixtures.deploy",
+    "tests.fixtures.rust_sdk",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import stat
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -97,7 +96,7 @@ def test_loopback_and_no_proxy() -> None:
 
 
 def _response(status: int, reason: str, body: bytes) -> Response:
-    return Response(status, reason, Message(), "http://r/v2/", body)
+    return Response(status, reason, {}, "http://r/v2/", body)
 
 
 def test_describe_quotes_the_registry_errors() -> None:
