@@ -90,8 +90,8 @@ class FilterVm:
         self.options = options or VmOptions()
         self.clock = clock or ManualClock()
         self.shared = shared or SharedState()
+        self.info = loader.inspect(loader.read(module))
         wasm = loader.compile_module(module)
-        self.info = loader.inspect(wasm, module)
         self.abi = self.info.abi
         self.v010 = self.abi == "0.1.0"
         self.log_threshold = tables.LOG_LEVEL_VALUES[self.options.log_level]
