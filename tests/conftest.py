@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.oci",
     "tests.fixtures.deploy",
     "tests.fixtures.rust_sdk",
+    "tests.fixtures.cpp_sdk",
 ]

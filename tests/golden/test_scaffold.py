@@ -146,3 +146,22 @@ def test_npm_toolchain_pins_match_the_template(tmp_path: Path) -> None:
 def test_templates_hold_no_litter() -> None:
     for path in templates_dir().rglob("*"):
         assert not _litter(path.relative_to(templates_dir())), path
+
+
+def test_noxfile_selects_build_check_test(tmp_path: Path) -> None:
+    """The project's noxfile really gets its sessions from wasmbuild.nox."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.fixtures.common import REPO
+
+    language, sdk = VARIANTS[0]
+    project = _new(tmp_path, language, sdk)
+    env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    listing = subprocess.run([sys.executable, "-m", "nox", "--list"], cwd=project, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    selected = {line.split()[1] for line in listing.stdout.splitlines() if line.startswith("* ")}
+    skipped = {line.split()[1] for line in listing.stdout.splitlines() if line.startswith("- ")}
+    assert (selected, skipped) == ({"build", "check", "test"}, {"package", "push"})
