@@ -216,7 +216,7 @@ def test_not_a_wasm_file_at_all() -> None:
 
 def test_a_corrupt_module_is_a_failure_not_a_crash() -> None:
     data = wat_filter(HELPERS)
-    with pytest.raises(FilterFailure, match="not a valid WebAssembly module|malformed"):
+    with pytest.raises(FilterFailure, match=r"not a valid WebAssembly module|malformed"):
         load_filter(data[: len(data) // 2])
 
 
