@@ -136,11 +136,11 @@ class Headers:
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of `name` (case-insensitive), or `default`."""
         name = name.lower()
-        return next((v for k, v in self._pairs if k == name), default)
+        return next((v for k, v in self._pairs if k.lower() == name), default)
 
     def get_all(self, name: str) -> list[str]:
         name = name.lower()
-        return [v for k, v in self._pairs if k == name]
+        return [v for k, v in self._pairs if k.lower() == name]
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -623,7 +623,7 @@ def load_filter(module: str | Path | bytes | None = None, *, plugin_config: Conf
         except OSError as exc:
             from wasmbuild.errors import from_os_error
 
-            raise from_os_error(exc, f"cannot read {path}") from exc
+            raise from_os_error(exc, "cannot read the filter module") from exc
         if root_id is None:
             root_id = discover_root_id(path)
     else:
