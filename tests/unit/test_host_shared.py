@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fixtures.host import HELPERS, load, wat_filter
 from wasmbuild.testing import SharedState, load_filter
 
@@ -127,3 +129,15 @@ def test_metrics_follow_envoys_rules() -> None:
                                 "0", "0", "2",  # histogram records; increment refused
                                 "0", "12", "0", "42", "2", "1"]  # get: counter, gauge, histogram refused, unknown
     assert f.metrics == {"requests": 12, "in_flight": 42, "latency_ms": [7, 9]}
+
+
+def test_a_filter_that_feeds_itself_forever_fails_instead_of_hanging() -> None:
+    from wasmbuild.testing import CallbackFailure
+
+    # every notification enqueues another item: Envoy would spin; the host stops it
+    body = QUEUE.replace("(call $say <<ready>>)",
+                         "(drop (call $proxy_enqueue_shared_queue (local.get $queue) <<item>>))")
+    f = load(body, strings=QUEUE_STRINGS)
+    with pytest.raises(CallbackFailure, match="more than 10,000 async events") as caught:
+        f.http_stream().send_request_headers()
+    assert caught.value.reason == "event-loop"

@@ -93,6 +93,8 @@ def shutdown(vm: FilterVm) -> None:
 def _delete(vm: FilterVm, ctx: RootContext | HttpContext) -> None:
     vm.call("proxy_on_delete", ctx, ctx.id)
     ctx.deleted = True
+    if isinstance(ctx, HttpContext):
+        vm.contexts.pop(ctx.id, None)  # ids are never reused; the stream object keeps its state
 
 
 def proxy_done(vm: FilterVm) -> int:

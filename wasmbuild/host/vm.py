@@ -29,6 +29,7 @@ from wasmbuild.host.tables import Status
 DEFAULT_BUDGET = 1_000_000_000  # fuel units (~wasm instructions) per callback: 0.2-0.6 s of CPU
 DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024
 PAGE = 65536
+MAX_EVENTS_PER_DRAIN = 10_000  # async events (answers, queue notifications) delivered in a row
 StreamEndOrder = Literal["envoy", "spec"]
 
 
@@ -359,8 +360,18 @@ class FilterVm:
         if self._draining or not (self._events or self.shared.woken):
             return
         self._draining = True
+        delivered = 0
         try:
             while self._events and self.failed is None:
+                delivered += 1
+                if delivered > MAX_EVENTS_PER_DRAIN:
+                    self._events.clear()
+                    self.failed = CallbackFailure(
+                        f"the filter kept the host busy with more than {MAX_EVENTS_PER_DRAIN:,} async events in a row "
+                        f"(last callback: {self._callback}); Envoy would never get back to the stream",
+                        "look for a call or enqueue made from the callback that answers it",
+                        callback=self._callback, reason="event-loop")
+                    raise self.failed
                 self._events.popleft()()
         finally:
             self._draining = False
