@@ -189,3 +189,11 @@ def test_older_abi_versions(cpp_builds: CppBuilds, tmp_path: Path, abi: str, def
     assert host.call("proxy_on_response_headers", *args) == 0
     assert header(host, 2, b"x-abi") == [abi.encode()]
 
+
+
+def test_bazel_and_direct_builds_are_byte_identical(cpp_builds: CppBuilds) -> None:
+    """The same compiler gives the same module with or without Bazel, so `wasmbuild build` may
+    use either mode (and a cache entry from one serves the other)."""
+    for compiler in ("clang-wasi", "emcc"):
+        direct = cpp_builds.module(compiler).read_bytes()
+        assert cpp_builds.module(f"bazel-{compiler.removeprefix('clang-')}").read_bytes() == direct, compiler
