@@ -70,6 +70,11 @@ def test_platform_variants_match_golden(tmp_path: Path, golden: Golden, platform
     golden.check(f"scaffold/{language}-{sdk}-{platform}.txt", text)
 
 
+def test_every_language_has_a_template() -> None:
+    assert {lang for lang, _ in VARIANTS} == set(scaffold.LANGUAGES)
+    assert len(VARIANTS) == sum(len(sdks) for sdks in scaffold.SDKS.values())
+
+
 def test_every_variant_has_a_golden(golden: Golden) -> None:
     """A template that lands without its goldens fails here, not silently."""
     missing = [f"{lang}-{sdk}" for lang, sdk in VARIANTS if not golden.path(f"scaffold/{lang}-{sdk}.txt").exists()]
