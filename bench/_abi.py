@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -115,20 +116,37 @@ def console_script(directory: Path) -> Path:
 def time_commands(commands: dict[str, Sequence[str]], runs: int, env: dict[str, str],
                   warmup: int = 3) -> dict[str, list[float]]:
     """Wall-clock milliseconds of each command, `runs` times, interleaved so that load on the machine
-    hits every command alike. Each command must exit 0 or 1 (1: a check that found errors)."""
+    hits every command alike. Each command must exit 0 or 1 (1: a check that found errors).
+    The CPU time (user + system, children included) of each run is kept under "<name> cpu"."""
     for _ in range(warmup):
         for argv in commands.values():
             subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    times: dict[str, list[float]] = {}
+    for name in commands:
+        times[name] = []
+        times[f"{name} cpu"] = []
     for _ in range(runs):
         for name, argv in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             elapsed = (time.perf_counter() - start) * 1000
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if proc.returncode not in (0, 1):
                 raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
             times[name].append(elapsed)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            times[f"{name} cpu"].append(cpu * 1000)
     return times
+
+
+def report_times(times: dict[str, list[float]], width: int) -> None:
+    print(f"  {'':{width}s} {'wall min':>9s} {'median':>8s} {'cpu min':>8s}")
+    for name, values in times.items():
+        if name.endswith(" cpu"):
+            continue
+        cpu = times[f"{name} cpu"]
+        print(f"  {name:{width}s} {min(values):7.1f}ms {median(values):6.1f}ms {min(cpu):6.1f}ms")
 
 
 def median(values: list[float]) -> float:

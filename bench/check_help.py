@@ -14,7 +14,7 @@ import argparse
 import shutil
 import sys
 
-from _abi import bench_line, console_script, load_note, median, process_env, temp_dir, time_commands
+from _abi import bench_line, console_script, load_note, process_env, report_times, temp_dir, time_commands
 
 TARGET_MS = 30.0
 
@@ -30,9 +30,8 @@ def main() -> int:
                                "wasmbuild check --help": [str(wasmbuild), "check", "--help"],
                                "wasmbuild --help": [str(wasmbuild), "--help"]},
                               args.runs, process_env(work / "pycache"))
-        print(f"{args.runs} interleaved runs each, wall-clock min (median); {load_note()}")
-        for name, values in times.items():
-            print(f"  {name:24s} {min(values):7.1f} ms ({median(values):.1f})")
+        print(f"{args.runs} interleaved runs each; {load_note()}")
+        report_times(times, 24)
         baseline, ours = min(times["python -c pass"]), min(times["wasmbuild check --help"])
         extra = ours - baseline
         print(f"  check --help costs {extra:.1f} ms more than the bare interpreter")

@@ -16,7 +16,16 @@ import shutil
 import sys
 from pathlib import Path
 
-from _abi import bench_line, console_script, load_note, median, process_env, realistic_module, temp_dir, time_commands
+from _abi import (
+    bench_line,
+    console_script,
+    load_note,
+    process_env,
+    realistic_module,
+    report_times,
+    temp_dir,
+    time_commands,
+)
 
 
 def wasm_tools() -> tuple[str, str | None]:
@@ -52,9 +61,8 @@ def main() -> int:
             commands["wasm-tools (native binary)"] = [native, "validate", str(module)]
         times = time_commands(commands, args.runs, process_env(work / "pycache"))
         size = module.stat().st_size
-        print(f"module: {size} bytes, {args.runs} interleaved runs each, wall-clock min (median); {load_note()}")
-        for name, values in times.items():
-            print(f"  {name:28s} {min(values):7.1f} ms ({median(values):.1f})")
+        print(f"module: {size} bytes, {args.runs} interleaved runs each; {load_note()}")
+        report_times(times, 28)
         ours, baseline = min(times["wasmbuild check"]), min(times["wasm-tools validate"])
         ratio = ours / baseline
         print(bench_line("check_1mb_process_ms", ours, baseline, ratio, "<=1.0", ratio <= 1.0))
