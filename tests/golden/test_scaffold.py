@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.fixtures.common import run_cli
+from tests.fixtures.common import REPO, run_cli
 from tests.fixtures.golden import Golden
 from tests.fixtures.scaffold import VARIANTS
 from wasmbuild import config, scaffold
@@ -155,12 +158,6 @@ def test_templates_hold_no_litter() -> None:
 
 def test_noxfile_selects_build_check_test(tmp_path: Path) -> None:
     """The project's noxfile really gets its sessions from wasmbuild.nox."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.fixtures.common import REPO
-
     language, sdk = VARIANTS[0]
     project = _new(tmp_path, language, sdk)
     env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
