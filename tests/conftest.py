@@ -11,4 +11,6 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.oci",
     "tests.fixtures.deploy",
+    "tests.fixtures.rust_sdk",
+    "tests.fixtures.cpp_sdk",
 ]

@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the password (or token) from standard input instead of prompting")
     add_registry_options(parser)
+    parser.epilog = ("exit codes: 0 saved; 2 bad input, or no terminal to prompt on without --password-stdin; "
+                     "5 the configured credential helper is missing; 6 the registry refused the credentials "
+                     "or could not be reached (nothing is saved then)")
 
 
 def registry_name(text: str) -> str:
@@ -61,7 +64,8 @@ def _read_secret(args: argparse.Namespace) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console
-    from wasmbuild.oci import Registry, dockerconfig
+    from wasmbuild.oci import dockerconfig
+    from wasmbuild.oci.registry import Registry
 
     registry = registry_name(args.registry)
     username, password = _read_secret(args)

@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console, refs
     from wasmbuild.errors import UsageError
-    from wasmbuild.oci import Registry, pull
+    from wasmbuild.oci.pull import pull
+    from wasmbuild.oci.registry import Registry
     from wasmbuild.store import Store
 
     ref = refs.parse(args.ref)

@@ -8,7 +8,13 @@ import sys
 VARIANTS = ("compat", "oci")  # wasmbuild.oci.image.VARIANTS, repeated so --help imports nothing
 
 
+EXIT_CODES = ("exit codes: 0 done; 2 bad reference or options; 3 not found (a module not in the store, a tag "
+              "or repository the registry does not have); 5 a configured credential helper is missing; "
+              "6 any other registry failure (refused, authentication, digest mismatch, network)")
+
+
 def add_registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES
     parser.add_argument("--plain-http", action="store_true",
                         help="talk plain HTTP to the registry (automatic for localhost and 127.0.0.0/8)")
     parser.add_argument("--insecure", action="store_true",
@@ -28,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console, refs
     from wasmbuild.errors import NotFoundError, UsageError
-    from wasmbuild.oci import Registry, push
+    from wasmbuild.oci.push import push
+    from wasmbuild.oci.registry import Registry
     from wasmbuild.store import Store
 
     ref = refs.parse(args.ref)
@@ -43,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {ref}" if similar
                 else "run 'wasmbuild list' to see the stored modules; build, package or pull it first")
         raise NotFoundError(f"{ref} is not in the local store", hint)
-    extra = {p.name: p.read_bytes() for p in entry.directory.iterdir() if p.name in ("image.json", "manifest.json")}
+    extra = {p.name: p.read_bytes() for p in entry.directory.iterdir() if p.name == "image.json"}
     console.step(f"pushing {ref} ({args.variant} variant) to {ref.registry}")
     with Registry(ref.registry, plain_http=args.plain_http, insecure=args.insecure) as registry:
         pushed = push(registry, ref, entry.read_module(), entry.runtime_config or None, args.variant, extra)

@@ -11,9 +11,23 @@ directories with a top-level directory entry (not the compat layout), and costs 
 
 from __future__ import annotations
 
-from wasmbuild.oci.image import DEFAULT_VARIANT, VARIANTS, Image, pack
-from wasmbuild.oci.pull import Pulled, pull
-from wasmbuild.oci.push import Pushed, push
-from wasmbuild.oci.registry import Registry
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["DEFAULT_VARIANT", "VARIANTS", "Image", "Pulled", "Pushed", "Registry", "pack", "pull", "push"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wasmbuild.oci.image import DEFAULT_VARIANT, VARIANTS, Image, pack
+    from wasmbuild.oci.pull import Pulled, pull
+    from wasmbuild.oci.push import Pushed, push
+    from wasmbuild.oci.registry import Registry
+
+# Loaded on first use, so `wasmbuild push` does not import the pull machinery and vice versa.
+_WHERE = {"DEFAULT_VARIANT": "image", "VARIANTS": "image", "Image": "image", "pack": "image",
+          "Pulled": "pull", "pull": "pull", "Pushed": "push", "push": "push", "Registry": "registry"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"wasmbuild.oci.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'wasmbuild.oci' has no attribute {name!r}")

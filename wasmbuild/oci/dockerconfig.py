@@ -18,8 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +89,8 @@ def helper_for(config: dict[str, Any], registry: str) -> str | None:
 
 
 def _run_helper(helper: str, action: str, payload: str) -> str:
+    import subprocess
+
     program = f"docker-credential-{helper}"
     try:
         proc = subprocess.run([program, action], input=payload, capture_output=True, text=True, timeout=60)
@@ -198,6 +198,8 @@ def remove(registry: str, path: Path | None = None) -> list[str]:
 
 def write(config: dict[str, Any], path: Path) -> None:
     """Replace `path` with `config` atomically, mode 0600 (a symlinked config is written where it points)."""
+    import tempfile
+
     target = path.resolve() if path.is_symlink() else path
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

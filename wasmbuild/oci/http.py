@@ -1,36 +1,39 @@
-"""A small HTTP/1.1 client on the standard library, shaped for registry traffic.
+"""The HTTP client registry traffic needs, over `wasmbuild.oci.wire` (plain sockets, TLS on demand).
 
 Why not `requests`: every `wasmbuild push`/`pull` is a fresh process, and importing requests
-(plus urllib3) costs about 60-90 ms, more than the whole transfer of a typical filter to a nearby
-registry. What a registry client needs from HTTP is small and all here: kept-alive connections per
-host, bodies sent in pieces (for progress bars), streamed downloads, redirects for blob downloads
-(registries send them to a CDN; credentials are not forwarded to another host), proxies from the
-environment, TLS with the system trust store (SSL_CERT_FILE honoured by OpenSSL), and retries,
-which happen only where repeating a request cannot do harm: GET and HEAD, and requests the caller
-marks idempotent (manifest PUTs, starting an upload session).
+(plus urllib3) costs 60-90 ms, more than the whole transfer of a typical filter to a nearby
+registry (and `http.client` still ~17 ms, see wire.py). What a registry client needs is here:
+kept-alive connections per host, bodies sent in pieces (for progress bars), streamed downloads,
+redirects for blob downloads (registries send them to a CDN; credentials are not forwarded to
+another host), proxies from the environment (HTTPS_PROXY/HTTP_PROXY/NO_PROXY), TLS with the
+system trust store (SSL_CERT_FILE honoured by OpenSSL), and retries, which happen only where
+repeating a request cannot do harm: GET and HEAD, and requests the caller marks idempotent
+(manifest PUTs, starting an upload session).
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
+import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.message import Message
-from typing import Any
+from typing import Any, TypeVar
 
 from wasmbuild.errors import RegistryError
+from wasmbuild.oci.wire import Body, Connection, ProtocolError
+
+T = TypeVar("T")
 
 USER_AGENT = "wasmbuild"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _RETRY_STATUSES = (429, 502, 503, 504)
 _SAFE_METHODS = ("GET", "HEAD")
 _IDLE_RECONNECT = 5.0  # seconds; a non-repeatable request never goes out on a connection idle longer
-_SEND_PIECE = 256 * 1024
 _BACKOFF = (0.2, 0.8, 2.0)
+_MAX_BUFFERED = 16 * 1024 * 1024  # bodies read whole (JSON, errors); blobs are streamed
 
 
 def is_loopback(host: str) -> bool:
@@ -49,15 +52,14 @@ class Response:
 
     status: int
     reason: str
-    headers: Message
+    headers: Mapping[str, str]  # names in lower case
     url: str
     body: bytes = b""
-    _raw: http.client.HTTPResponse | None = field(default=None, repr=False)
+    _raw: Body | None = field(default=None, repr=False)
     _release: Callable[[bool], None] | None = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
-        value = self.headers.get(name)
-        return str(value) if value is not None else None
+        return self.headers.get(name.lower())
 
     def iter_content(self, size: int = 256 * 1024) -> Iterator[bytes]:
         if self._raw is None:
@@ -70,18 +72,18 @@ class Response:
                 if not piece:
                     break
                 yield piece
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             self.close(reusable=False)
-            raise TransferError(f"the download from {self.url} broke off: {_describe(exc)}") from exc
+            raise TransferError(f"the download from {self.url} broke off: {_describe(exc)}",
+                                "nothing was stored; try again") from exc
         self.close(reusable=True)
 
     def close(self, reusable: bool = False) -> None:
+        """Give the connection back for reuse if the body was read completely, else drop it."""
         if self._raw is not None:
-            if not reusable:
-                self._raw.close()
             raw, self._raw = self._raw, None
             if self._release is not None:
-                self._release(reusable and raw.isclosed())
+                self._release(reusable and raw.done)
 
     def __enter__(self) -> Response:
         return self
@@ -116,11 +118,10 @@ class TransferError(RegistryError):
 
 
 def _describe(exc: BaseException) -> str:
-    import ssl
-
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    ssl = _ssl_if_loaded()
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted ({exc.verify_message})"
-    if isinstance(exc, ssl.SSLError):
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         return f"TLS failed ({exc.reason or exc})"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -128,20 +129,26 @@ def _describe(exc: BaseException) -> str:
         return "unknown host"
     if isinstance(exc, TimeoutError | socket.timeout):
         return "timed out"
-    if isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+    if isinstance(exc, ConnectionResetError | BrokenPipeError):
         return "the connection was closed by the other side"
-    if isinstance(exc, http.client.IncompleteRead):
-        return f"the connection closed after {len(exc.partial)} bytes of the body"
+    if isinstance(exc, ProtocolError):
+        return str(exc)
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return str(text)
 
 
-def _hint_for(exc: BaseException, plain: bool) -> str | None:
-    import ssl
+def _ssl_if_loaded() -> Any:
+    """The ssl module if a TLS connection was made (else no exception can be a TLS one)."""
+    import sys
 
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    return sys.modules.get("ssl")
+
+
+def _hint_for(exc: BaseException, plain: bool) -> str | None:
+    ssl = _ssl_if_loaded()
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         return "trust the registry's CA (system store or SSL_CERT_FILE), or pass --insecure to skip verification"
-    if isinstance(exc, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc):
+    if ssl is not None and isinstance(exc, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc):
         return "the registry speaks plain HTTP: pass --plain-http"
     if isinstance(exc, ConnectionRefusedError):
         return "is the registry running at that address?" + ("" if plain else " (for plain HTTP pass --plain-http)")
@@ -152,7 +159,7 @@ def _hint_for(exc: BaseException, plain: bool) -> str | None:
 
 @dataclass
 class _Pooled:
-    conn: http.client.HTTPConnection
+    conn: Connection
     absolute: bool  # the connection goes to an HTTP proxy: request lines carry absolute URLs
     last_used: float
 
@@ -163,13 +170,15 @@ class HttpClient:
     def __init__(self, verify_tls: bool = True, timeout: float = 60.0) -> None:
         self.verify_tls = verify_tls
         self.timeout = timeout
-        self._idle: dict[tuple[str, str], _Pooled] = {}
+        self._idle: dict[tuple[str, str], list[_Pooled]] = {}
+        self._lock = threading.Lock()
         self._ssl_context: Any = None
 
     def close(self) -> None:
-        for pooled in self._idle.values():
-            pooled.conn.close()
-        self._idle.clear()
+        with self._lock:
+            for pooled in (p for idle in self._idle.values() for p in idle):
+                pooled.conn.close()
+            self._idle.clear()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -189,19 +198,15 @@ class HttpClient:
             self._ssl_context = context
         return self._ssl_context
 
-    def _connect(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+    def _connect(self, scheme: str, netloc: str) -> tuple[Connection, bool]:
         """A connection to `netloc` and whether to send absolute URLs (through an HTTP proxy)."""
+        split = urllib.parse.urlsplit(f"//{netloc}")
+        host, port = split.hostname or "", split.port or (443 if scheme == "https" else 80)
         proxy = None if is_loopback(netloc) else _proxy_for(scheme, netloc)
-        if scheme == "https":
-            if proxy:
-                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    proxy.hostname or "", proxy.port or 80, timeout=self.timeout, context=self._context())
-                conn.set_tunnel(netloc, headers=_proxy_auth(proxy))
-                return conn, False
-            return http.client.HTTPSConnection(netloc, timeout=self.timeout, context=self._context()), False
-        if proxy:
-            return http.client.HTTPConnection(proxy.hostname or "", proxy.port or 80, timeout=self.timeout), True
-        return http.client.HTTPConnection(netloc, timeout=self.timeout), False
+        via = (proxy.hostname or "", proxy.port or 80, _proxy_auth(proxy)) if proxy else None
+        tls = self._context() if scheme == "https" else None
+        conn = Connection(host, port, timeout=self.timeout, tls=tls, proxy=via)
+        return conn, bool(proxy) and scheme == "http"
 
     # -- requests ------------------------------------------------------------------------------
     def request(self, method: str, url: str, headers: Mapping[str, str] | None = None,
@@ -229,7 +234,7 @@ class HttpClient:
             last = attempt == attempts - 1
             try:
                 response = self._once(method, url, headers, body, stream, repeatable, progress)
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 if last or isinstance(exc, ConnectionRefusedError | socket.gaierror) or _is_tls_error(exc):
                     split = urllib.parse.urlsplit(url)
                     raise TransferError(f"cannot reach {split.netloc} ({method} {split.path}): {_describe(exc)}",
@@ -245,10 +250,12 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     def _once(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, stream: bool,
-              repeatable: bool, progress: Callable[[int], None] | None) -> Response:
+              repeatable: bool, progress: Callable[[int], None] | None, fresh: bool = False) -> Response:
         split = urllib.parse.urlsplit(url)
         key = (split.scheme, split.netloc)
-        pooled = self._idle.pop(key, None)
+        with self._lock:
+            idle = None if fresh else self._idle.get(key)
+            pooled = idle.pop() if idle else None
         if pooled is not None and not repeatable and time.monotonic() - pooled.last_used > _IDLE_RECONNECT:
             pooled.conn.close()
             pooled = None
@@ -257,36 +264,31 @@ class HttpClient:
         else:
             conn, absolute = self._connect(split.scheme, split.netloc)
         target = url if absolute else (split.path or "/") + (f"?{split.query}" if split.query else "")
+        sent = {"Host": split.netloc, "User-Agent": USER_AGENT, **headers}
+        if body is not None or method in ("PUT", "POST", "PATCH"):
+            sent["Content-Length"] = str(len(body or b""))
         try:
-            conn.putrequest(method, target, skip_accept_encoding=True)
-            conn.putheader("User-Agent", USER_AGENT)
-            for name, value in headers.items():
-                conn.putheader(name, value)
-            if body is not None or method in ("PUT", "POST", "PATCH"):
-                conn.putheader("Content-Length", str(len(body or b"")))
-            conn.endheaders()
-            if body:
-                view = memoryview(body)
-                for start in range(0, len(view), _SEND_PIECE):
-                    piece = view[start : start + _SEND_PIECE]
-                    conn.send(piece)
-                    if progress is not None:
-                        progress(len(piece))
-            raw = conn.getresponse()
+            status, reason, response_headers, raw = conn.request(method, target, sent, body, progress)
+        except OSError:
+            conn.close()
+            if pooled is not None and repeatable:  # the server had closed the idle connection: once more, anew
+                return self._once(method, url, headers, body, stream, repeatable, progress, fresh=True)
+            raise
         except BaseException:
             conn.close()
             raise
 
         def release(reusable: bool) -> None:
-            if reusable and not raw.will_close:
-                self._idle[key] = _Pooled(conn, absolute, time.monotonic())
+            if reusable and not conn.will_close:
+                with self._lock:
+                    self._idle.setdefault(key, []).append(_Pooled(conn, absolute, time.monotonic()))
             else:
                 conn.close()
 
-        response = Response(raw.status, raw.reason, raw.msg, url, b"", raw, release)
+        response = Response(status, reason, response_headers, url, b"", raw, release)
         if not stream or method == "HEAD":
             try:
-                response.body = raw.read()
+                response.body = raw.read_all(_MAX_BUFFERED)
             except BaseException:
                 conn.close()
                 raise
@@ -295,10 +297,34 @@ class HttpClient:
         return response
 
 
-def _is_tls_error(exc: BaseException) -> bool:
-    import ssl
+def concurrently(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Run `tasks` in threads (blob transfers overlap their round trips); the first failure is raised
+    once all have finished, so no transfer is left running behind the caller's back."""
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    results: list[Any] = [None] * len(tasks)
+    errors: list[BaseException] = []
 
-    return isinstance(exc, ssl.SSLError)
+    def work(index: int) -> None:
+        try:
+            results[index] = tasks[index]()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(tasks))]
+    for thread in threads:
+        thread.start()
+    work(0)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    ssl = _ssl_if_loaded()
+    return ssl is not None and isinstance(exc, ssl.SSLError)
 
 
 def _retry_after(value: str | None, default: float) -> float:

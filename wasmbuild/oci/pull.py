@@ -1,11 +1,12 @@
 """Pull an image into the local store, trusting nothing until it is verified.
 
 The manifest must hash to the digest asked for (or announced by the registry); every blob is
-streamed to a temporary file while its digest and size are checked, and a blob longer than its
-descriptor says is cut off there. A compat layer is unpacked by `wasmbuild.oci.layer`, which refuses
-anything but plugin.wasm and runtime-config.json; the module must be WebAssembly. Only then does
-anything reach the store, in one atomic `Store.put`: a pull that fails at any point, or is
-interrupted, leaves the store exactly as it was.
+streamed into memory (a temporary file above 64 MiB) while its digest and size are checked, and a
+blob longer than its descriptor says is cut off there. Blobs download side by side. A compat
+layer is unpacked by `wasmbuild.oci.layer`, which refuses anything but plugin.wasm and
+runtime-config.json; the module must be WebAssembly. Only then does anything reach the store, in
+one atomic `Store.put`: a pull that fails at any point, or is interrupted, leaves the store
+exactly as it was.
 """
 
 from __future__ import annotations
@@ -13,23 +14,25 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import IO, Any
 
 from wasmbuild import console
 from wasmbuild.errors import RegistryError
 from wasmbuild.oci import layer
 from wasmbuild.oci import mediatypes as mt
+from wasmbuild.oci.http import concurrently
 from wasmbuild.oci.image import canonical_json
-from wasmbuild.oci.push import IMAGE_INFO_FILE, MANIFEST_FILE
+from wasmbuild.oci.push import IMAGE_INFO_FILE
 from wasmbuild.oci.registry import Registry
 from wasmbuild.refs import Reference
 from wasmbuild.store import Store, StoreEntry
 
 _ALGORITHMS = {"sha256": 64, "sha512": 128}
 _WASM_MAGIC = b"\0asm\x01\0\0\0"
+_IN_MEMORY_BYTES = 64 * 1024 * 1024  # blobs up to this size never touch the disk before the store
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,10 @@ def _descriptor(value: object, where: str) -> dict[str, Any]:
 
 
 class _Session:
-    def __init__(self, registry: Registry, reference: Reference, scratch: Path) -> None:
+    def __init__(self, registry: Registry, reference: Reference) -> None:
         self.registry = registry
         self.reference = reference
-        self.scratch = scratch
+        self.progress: Callable[[int], None] = lambda n: None
 
     @property
     def where(self) -> str:
@@ -90,31 +93,45 @@ class _Session:
                                 f"announced ({announced})", "nothing was stored; try again")
         return body, digest
 
-    def blob(self, descriptor: Mapping[str, Any], what: str) -> Path:
-        """Download a blob to a scratch file, verifying size and digest as it streams."""
+    def blob(self, descriptor: Mapping[str, Any], what: str) -> IO[bytes]:
+        """A blob, downloaded into memory (or a temporary file when large) while its size and
+        digest are checked; the caller gets it rewound, and only if it verified."""
         digest, size = str(descriptor["digest"]), int(descriptor["size"])
         algorithm = digest.split(":", 1)[0]
         hasher = hashlib.new(algorithm)
-        path = self.scratch / digest.replace(":", "-")
+        out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY_BYTES)  # noqa: SIM115 (returned)
         count = 0
-        response = self.registry.open_blob(self.reference.repository, digest)
-        with response, open(path, "wb") as out, console.progress(f"  {what}", total=size) as bar:
-            for piece in response.iter_content():
-                count += len(piece)
-                if count > size:
-                    raise RegistryError(f"{what} {digest} from {self.where} is longer than the {size} bytes its "
-                                        "descriptor says; refused", "the image is corrupt; nothing was stored")
-                hasher.update(piece)
-                out.write(piece)
-                bar.update(len(piece))
-        if count != size:
-            raise RegistryError(f"{what} {digest} from {self.where} ended after {count} of {size} bytes",
-                                "the transfer was cut off; nothing was stored, try again")
-        actual = f"{algorithm}:{hasher.hexdigest()}"
-        if actual != digest:
-            raise RegistryError(f"{what} from {self.where} does not match its digest: expected {digest}, got {actual}",
-                                "the blob is corrupt (or was tampered with); nothing was stored")
-        return path
+        try:
+            with self.registry.open_blob(self.reference.repository, digest) as response:
+                for piece in response.iter_content():
+                    count += len(piece)
+                    if count > size:
+                        raise RegistryError(f"{what} {digest} from {self.where} is longer than the {size} bytes "
+                                            "its descriptor says; refused", "the image is corrupt; nothing was stored")
+                    hasher.update(piece)
+                    out.write(piece)
+                    self.progress(len(piece))
+            if count != size:
+                raise RegistryError(f"{what} {digest} from {self.where} ended after {count} of {size} bytes",
+                                    "the transfer was cut off; nothing was stored, try again")
+            actual = f"{algorithm}:{hasher.hexdigest()}"
+            if actual != digest:
+                raise RegistryError(f"{what} from {self.where} does not match its digest: expected {digest}, "
+                                    f"got {actual}", "the blob is corrupt (or was tampered with); nothing was stored")
+        except BaseException:
+            out.close()
+            raise
+        out.seek(0)
+        return out
+
+    def blobs(self, wanted: list[tuple[Mapping[str, Any], str]]) -> list[IO[bytes]]:
+        """Several blobs downloaded side by side under one progress bar."""
+        with console.progress("pulling", total=sum(int(d["size"]) for d, _ in wanted)) as bar:
+            self.progress = bar.update
+            try:
+                return concurrently([partial(self.blob, descriptor, what) for descriptor, what in wanted])
+            finally:
+                self.progress = lambda n: None
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
@@ -146,25 +163,24 @@ def _choose_from_index(index: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def pull(registry: Registry, reference: Reference, store: Store) -> Pulled:
-    with tempfile.TemporaryDirectory(prefix="wasmbuild-pull-") as scratch:
-        session = _Session(registry, reference, Path(scratch))
-        if reference.digest:
-            _check_digest_syntax(reference.digest, str(reference))
-        body, digest = session.manifest(reference.reference, reference.digest)
+    session = _Session(registry, reference)
+    if reference.digest:
+        _check_digest_syntax(reference.digest, str(reference))
+    body, digest = session.manifest(reference.reference, reference.digest)
+    manifest = _json_object(body, f"the manifest of {reference}")
+    media_type = manifest.get("mediaType") or ""
+    if media_type in mt.INDEXES or (not media_type and "manifests" in manifest):
+        chosen = _choose_from_index(manifest, session.where)
+        body, digest = session.manifest(chosen["digest"], chosen["digest"], chosen["size"])
         manifest = _json_object(body, f"the manifest of {reference}")
         media_type = manifest.get("mediaType") or ""
-        if media_type in mt.INDEXES or (not media_type and "manifests" in manifest):
-            chosen = _choose_from_index(manifest, session.where)
-            body, digest = session.manifest(chosen["digest"], chosen["digest"], chosen["size"])
-            manifest = _json_object(body, f"the manifest of {reference}")
-            media_type = manifest.get("mediaType") or ""
-        if media_type and media_type not in mt.MANIFESTS:
-            raise RegistryError(f"{reference} has a manifest of type {media_type!r}, not an image manifest")
-        module, runtime_config, variant = _contents(session, manifest, reference)
-        info = {"registry": reference.registry, "repository": reference.repository, "digest": digest,
-                "variant": variant, "source": str(reference)}
-        extra = {MANIFEST_FILE: body, IMAGE_INFO_FILE: canonical_json(info) + b"\n"}
-        entry = store.put(str(reference), module, runtime_config, extra)
+    if media_type and media_type not in mt.MANIFESTS:
+        raise RegistryError(f"{reference} has a manifest of type {media_type!r}, not an image manifest")
+    module, runtime_config, variant = _contents(session, manifest, reference)
+    info = {"registry": reference.registry, "repository": reference.repository, "digest": digest,
+            "variant": variant, "source": str(reference), "manifest": body.decode("utf-8", "replace")}
+    extra = {IMAGE_INFO_FILE: canonical_json(info) + b"\n"}
+    entry = store.put(str(reference), module, runtime_config, extra)
     return Pulled(entry, digest, variant)
 
 
@@ -182,21 +198,23 @@ def _contents(session: _Session, manifest: dict[str, Any], reference: Reference
         if len(wasm_layers) != 1:
             raise RegistryError(f"{where} has {len(wasm_layers)} layers of type {mt.WASM_CONTENT_LAYER}, "
                                 "not exactly one", "an oci-variant Wasm image holds a single module")
-        runtime = _json_object(session.blob(config, "config").read_bytes(), f"the runtime config of {reference}")
-        module = session.blob(wasm_layers[0], "module").read_bytes()
+        config_file, module_file = session.blobs([(config, "config"), (wasm_layers[0], "module")])
+        with config_file, module_file:
+            runtime = _json_object(config_file.read(), f"the runtime config of {reference}")
+            module = module_file.read()
         _check_module(module, reference)
         return module, runtime or None, "oci"
     last = layers[-1]
     if last.get("mediaType") not in mt.TAR_GZIP_LAYERS:
         raise RegistryError(f"{reference} is not a Wasm image: its last layer is {last.get('mediaType')!r}",
                             "wasmbuild pulls compat images (tar+gzip layer with plugin.wasm) and oci-variant images")
-    image_config = _json_object(session.blob(config, "config").read_bytes(), f"the image config of {reference}")
-    rootfs = image_config.get("rootfs")
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    expected = diff_ids[-1] if isinstance(diff_ids, list) and len(diff_ids) == len(layers) else None
-    path = session.blob(last, "layer")
-    with open(path, "rb") as handle:
-        files = layer.unpack(handle, f"the layer of {reference}", expected if isinstance(expected, str) else None)
+    config_file, layer_file = session.blobs([(config, "config"), (last, "layer")])
+    with config_file, layer_file:
+        image_config = _json_object(config_file.read(), f"the image config of {reference}")
+        rootfs = image_config.get("rootfs")
+        diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+        expected = diff_ids[-1] if isinstance(diff_ids, list) and len(diff_ids) == len(layers) else None
+        files = layer.unpack(layer_file, f"the layer of {reference}", expected if isinstance(expected, str) else None)
     module = files[mt.PLUGIN_FILE]
     _check_module(module, reference)
     packed_config: dict[str, Any] | None = None

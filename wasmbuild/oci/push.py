@@ -9,19 +9,22 @@ and never a tag pointing at an incomplete image.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from wasmbuild import console
 from wasmbuild.errors import RegistryError, UsageError
 from wasmbuild.oci.auth import repository_scope
+from wasmbuild.oci.http import concurrently
 from wasmbuild.oci.image import Blob, Image, pack
 from wasmbuild.oci.registry import Registry
 from wasmbuild.refs import Reference
 
-IMAGE_INFO_FILE = "image.json"  # in a store entry: where a pulled image came from (see pull.py)
-MANIFEST_FILE = "manifest.json"
+# In a store entry of a pulled image: where it came from, its digest, variant and the manifest
+# as the registry sent it (see pull.py). Push uses it to cross-mount blobs within a registry.
+IMAGE_INFO_FILE = "image.json"
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,9 @@ def _mount_source(extra: Mapping[str, bytes], target: Reference) -> tuple[str, s
     """(repository, digests) of the image this entry was pulled from, when it lives on the same registry."""
     try:
         info = json.loads(extra[IMAGE_INFO_FILE])
-        manifest = json.loads(extra[MANIFEST_FILE])
+        manifest = json.loads(info["manifest"])
         registry, repository = info["registry"], info["repository"]
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, AttributeError):
         return None
     if registry != target.registry or repository == target.repository:
         return None
@@ -58,36 +61,38 @@ def push(registry: Registry, target: Reference, module: bytes, runtime_config: M
     scopes: tuple[str, ...] = (repository_scope(target.repository, "pull,push"),)
     if source:
         scopes += (repository_scope(source[0], "pull"),)
-    uploaded = skipped = 0
+    # One by one (cheap HEADs; the first settles authentication), then the uploads side by side.
+    missing: list[tuple[Blob, str | None]] = []  # (blob, upload session already started)
     for blob in image.blobs():
-        if _send_blob(registry, target, blob, scopes, source):
-            uploaded += 1
-        else:
-            skipped += 1
+        if registry.blob_exists(target.repository, blob.digest, scopes):
+            console.info(f"  {_short(blob)}: already there")
+            continue
+        session = None
+        if source and blob.digest in source[1]:
+            session = registry.start_upload(target.repository, scopes, mount=(blob.digest, source[0]))
+            if session is None:
+                console.info(f"  {_short(blob)}: mounted from {source[0]}")
+                continue
+        missing.append((blob, session))
+    with console.progress("pushing", total=sum(b.size for b, _ in missing)) as bar:
+        concurrently([partial(_upload, registry, target, blob, scopes, session, bar.update)
+                      for blob, session in missing])
+    for blob, _ in missing:  # after the bar is gone, so lines and bar do not interleave
+        console.info(f"  {_short(blob)}: pushed {_size(blob.size)}")
     echoed = registry.put_manifest(target.repository, target.reference, image.manifest, image.media_type)
     if echoed and echoed != image.digest:
         raise RegistryError(f"{registry.registry} stored the manifest as {echoed}, not {image.digest}",
                             "the registry rewrote the manifest; the image digest is not the one wasmbuild computed")
-    return Pushed(target, image.digest, len(image.manifest), uploaded, skipped)
+    return Pushed(target, image.digest, len(image.manifest), len(missing), len(image.blobs()) - len(missing))
 
 
-def _send_blob(registry: Registry, target: Reference, blob: Blob, scopes: tuple[str, ...],
-               source: tuple[str, set[str]] | None) -> bool:
-    """Upload one blob unless the registry has it; True when bytes were sent."""
-    short = blob.digest.split(":", 1)[1][:12]
-    if registry.blob_exists(target.repository, blob.digest, scopes):
-        console.info(f"  {short}: already there")
-        return False
-    session = None
-    if source and blob.digest in source[1]:
-        session = registry.start_upload(target.repository, scopes, mount=(blob.digest, source[0]))
-        if session is None:
-            console.info(f"  {short}: mounted from {source[0]}")
-            return False
-    with console.progress(f"  {short}", total=blob.size) as bar:
-        registry.upload_blob(target.repository, blob.digest, blob.data, scopes, session, progress=bar.update)
-    console.info(f"  {short}: pushed {_size(blob.size)}")
-    return True
+def _upload(registry: Registry, target: Reference, blob: Blob, scopes: tuple[str, ...], session: str | None,
+            progress: Callable[[int], None]) -> None:
+    registry.upload_blob(target.repository, blob.digest, blob.data, scopes, session, progress=progress)
+
+
+def _short(blob: Blob) -> str:
+    return blob.digest.split(":", 1)[1][:12]
 
 
 def _size(n: int) -> str:
@@ -101,4 +106,4 @@ def _size(n: int) -> str:
     return f"{value:.1f} {unit}"
 
 
-__all__ = ["IMAGE_INFO_FILE", "MANIFEST_FILE", "Image", "Pushed", "push"]
+__all__ = ["IMAGE_INFO_FILE", "Image", "Pushed", "push"]
