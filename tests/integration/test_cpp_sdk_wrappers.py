@@ -18,7 +18,7 @@ from tests.fixtures.cpp_sdk import DATA_DIR, OUT, configure_root, positional, po
 from tests.fixtures.recording_host import RecordingHost, deserialize_pairs, serialize_pairs
 from wasmbuild.abi import check
 
-pytestmark = [pytest.mark.toolchain]
+pytestmark = [pytest.mark.toolchain, pytest.mark.slow]
 
 
 MASK64 = 2**64 - 1
