@@ -12,5 +12,6 @@ pytest_plugins = [
     "tests.fixtures.oci",
     "tests.fixtures.deploy",
     "tests.fixtures.rust_sdk",
+    "tests.fixtures.cpp_sdk",
     "tests.fixtures.builder",
 ]

@@ -13,16 +13,27 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
 
 from wasmbuild import __version__
 from wasmbuild.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WasmbuildError
 
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~4 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-class Command(NamedTuple):
-    name: str
-    module: str
-    summary: str
+
+class Command:
+    """One sub-command: its name, the module implementing it, the one-line summary for --help."""
+
+    __slots__ = ("module", "name", "summary")
+
+    def __init__(self, name: str, module: str, summary: str) -> None:
+        self.name = name
+        self.module = module
+        self.summary = summary
+
+    def __repr__(self) -> str:
+        return f"Command({self.name!r}, {self.module!r})"
 
 
 # The order here is the order `wasmbuild --help` lists them: the seed walk, then the rest.
@@ -46,10 +57,11 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-class CommandModule(Protocol):
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+if TYPE_CHECKING:
+    class CommandModule(Protocol):
+        def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
-    def run(self, args: argparse.Namespace) -> int: ...
+        def run(self, args: argparse.Namespace) -> int: ...
 
 
 class _Formatter(argparse.HelpFormatter):

@@ -90,7 +90,7 @@ def render_layers(layers: Sequence[Layer], context: Mapping[str, Any]) -> list[O
             parts = []
             for segment in rel.parts:
                 if "{{" in segment or "{%" in segment:
-                    segment = _render(env, env.from_string(segment), context, f"{layer.name}/{rel}")
+                    segment = _render(env.from_string(segment), context, f"{layer.name}/{rel}")
                 parts.append(segment)
             if not all(parts):
                 continue  # a segment rendered empty: the template leaves this file out
@@ -99,7 +99,7 @@ def render_layers(layers: Sequence[Layer], context: Mapping[str, Any]) -> list[O
             if parts[-1].endswith(TEMPLATE_SUFFIX):
                 parts[-1] = parts[-1][: -len(TEMPLATE_SUFFIX)]
                 template = env.get_template(f"{layer.name}/{rel.as_posix()}")
-                text = _render(env, template, context, f"{layer.name}/{rel}")
+                text = _render(template, context, f"{layer.name}/{rel}")
                 output = OutputFile(PurePosixPath(*parts), mode, data=text.encode("utf-8"))
             else:
                 output = OutputFile(PurePosixPath(*parts), mode, source=source)
@@ -107,7 +107,7 @@ def render_layers(layers: Sequence[Layer], context: Mapping[str, Any]) -> list[O
     return [out[path] for path in sorted(out)]
 
 
-def _render(env: Any, template: Any, context: Mapping[str, Any], where: str) -> str:
+def _render(template: Any, context: Mapping[str, Any], where: str) -> str:
     import jinja2
 
     try:

@@ -136,11 +136,11 @@ class Headers:
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of `name` (case-insensitive), or `default`."""
         name = name.lower()
-        return next((v for k, v in self._pairs if k == name), default)
+        return next((v for k, v in self._pairs if k.lower() == name), default)
 
     def get_all(self, name: str) -> list[str]:
         name = name.lower()
-        return [v for k, v in self._pairs if k == name]
+        return [v for k, v in self._pairs if k.lower() == name]
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -178,9 +178,13 @@ class Headers:
         return f"Headers({self._pairs!r})"
 
 
-def _pairs(headers: HeadersLike | None, default: Iterable[tuple[str, str]] = ()) -> list[Pair]:
+_DEFAULT_REQUEST = tuple((k.encode(), v.encode()) for k, v in DEFAULT_REQUEST_HEADERS)
+_DEFAULT_RESPONSE = tuple((k.encode(), v.encode()) for k, v in DEFAULT_RESPONSE_HEADERS)
+
+
+def _pairs(headers: HeadersLike | None, default: Iterable[Pair] = ()) -> list[Pair]:
     if headers is None:
-        headers = list(default)
+        return list(default)
     if isinstance(headers, Headers):
         items: Iterable[Any] = headers.items()
     elif isinstance(headers, Mapping):
@@ -225,7 +229,7 @@ class HttpStream:
     def send_request_headers(self, headers: HeadersLike | None = None, *, end_of_stream: bool = False) -> Action:
         """proxy_on_request_headers; `headers` default to a GET / for localhost over http."""
         return lifecycle.send_headers(self._filter.vm, self._ctx, "request",
-                                      _pairs(headers, DEFAULT_REQUEST_HEADERS), end_of_stream)
+                                      _pairs(headers, _DEFAULT_REQUEST), end_of_stream)
 
     def send_request_body(self, body: str | bytes, *, end_of_stream: bool = True) -> Action:
         """proxy_on_request_body with this chunk (appended to what the filter is buffering)."""
@@ -237,7 +241,7 @@ class HttpStream:
     def send_response_headers(self, headers: HeadersLike | None = None, *, end_of_stream: bool = False) -> Action:
         """proxy_on_response_headers; `headers` default to ``:status: 200``."""
         return lifecycle.send_headers(self._filter.vm, self._ctx, "response",
-                                      _pairs(headers, DEFAULT_RESPONSE_HEADERS), end_of_stream)
+                                      _pairs(headers, _DEFAULT_RESPONSE), end_of_stream)
 
     def send_response_body(self, body: str | bytes, *, end_of_stream: bool = True) -> Action:
         return lifecycle.send_body(self._filter.vm, self._ctx, "response", to_bytes(body), end_of_stream)
@@ -561,9 +565,19 @@ class Filter:
         lifecycle.call_foreign_function(self.vm, function_id, to_bytes(arguments))
 
     # -- shutdown ---------------------------------------------------------------------------------------
-    def close(self) -> None:
-        """Shut the plugin down (proxy_on_done, then proxy_on_delete unless done is pending)."""
-        lifecycle.shutdown(self.vm)
+    def close(self, *, strict: bool = False) -> None:
+        """Shut the plugin down (proxy_on_done, then proxy_on_delete unless done is pending).
+
+        A failure during shutdown is what Envoy logs and moves on from (the plugin is going
+        away), so by default it becomes a note (see :attr:`notes`); ``strict=True`` raises it.
+        """
+        try:
+            lifecycle.shutdown(self.vm)
+        except CallbackFailure as failure:
+            if strict:
+                raise
+            self.vm.notes.append(f"plugin shutdown failed (Envoy logs this and carries on): "
+                                 f"{failure.message.splitlines()[0]}")
 
     def __enter__(self) -> Filter:
         return self
@@ -585,7 +599,8 @@ def load_filter(module: str | Path | bytes | None = None, *, plugin_config: Conf
                 shared: SharedState | None = None, enforce_restrictions: bool = True) -> Filter:
     """Load, start and configure a filter, as Envoy does when a plugin is added.
 
-    module: a .wasm path, its bytes, or None for the current project's built module.
+    module: a .wasm path, its bytes, a project directory (its wasmbuild.toml names the module), or
+        None for the project around the current directory.
     plugin_config / vm_config: text, bytes, or a dict/list (sent as JSON).
     root_id: the plugin's root id; by default from runtime-config.json or wasmbuild.toml.
     properties: extra properties by dotted path, e.g. ``{"source.address": "10.0.0.1:1234"}``.
@@ -599,6 +614,8 @@ def load_filter(module: str | Path | bytes | None = None, *, plugin_config: Conf
     """
     if module is None:
         module = project_module()
+    elif isinstance(module, (str, Path)) and Path(module).is_dir():
+        module = project_module(Path(module))
     if isinstance(module, (str, Path)):
         path = Path(module)
         try:
@@ -606,7 +623,7 @@ def load_filter(module: str | Path | bytes | None = None, *, plugin_config: Conf
         except OSError as exc:
             from wasmbuild.errors import from_os_error
 
-            raise from_os_error(exc, f"cannot read {path}") from exc
+            raise from_os_error(exc, "cannot read the filter module") from exc
         if root_id is None:
             root_id = discover_root_id(path)
     else:

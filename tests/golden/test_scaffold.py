@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.fixtures.common import run_cli
+from tests.fixtures.common import REPO, run_cli
 from tests.fixtures.golden import Golden
 from tests.fixtures.scaffold import VARIANTS
 from wasmbuild import config, scaffold
@@ -68,6 +71,11 @@ def test_platform_variants_match_golden(tmp_path: Path, golden: Golden, platform
     text = tree_text(project, f"wasmbuild new {NAME} --lang {language} --sdk {sdk} --platform {platform} "
                      "--platform-version 1.17 --root-id my.root:id", _vendored(language, sdk))
     golden.check(f"scaffold/{language}-{sdk}-{platform}.txt", text)
+
+
+def test_every_language_has_a_template() -> None:
+    assert {lang for lang, _ in VARIANTS} == set(scaffold.LANGUAGES)
+    assert len(VARIANTS) == sum(len(sdks) for sdks in scaffold.SDKS.values())
 
 
 def test_every_variant_has_a_golden(golden: Golden) -> None:
@@ -146,3 +154,16 @@ def test_npm_toolchain_pins_match_the_template(tmp_path: Path) -> None:
 def test_templates_hold_no_litter() -> None:
     for path in templates_dir().rglob("*"):
         assert not _litter(path.relative_to(templates_dir())), path
+
+
+def test_noxfile_selects_build_check_test(tmp_path: Path) -> None:
+    """The project's noxfile really gets its sessions from wasmbuild.nox."""
+    language, sdk = VARIANTS[0]
+    project = _new(tmp_path, language, sdk)
+    env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    listing = subprocess.run([sys.executable, "-m", "nox", "--list"], cwd=project, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    selected = {line.split()[1] for line in listing.stdout.splitlines() if line.startswith("* ")}
+    skipped = {line.split()[1] for line in listing.stdout.splitlines() if line.startswith("- ")}
+    assert (selected, skipped) == ({"build", "check", "test"}, {"package", "push"})

@@ -155,3 +155,15 @@ def test_head_has_no_body_even_with_a_length(serve: Callable[..., Server]) -> No
         after = client.request("GET", server.url + "/again")
     assert (head.status, head.body, head.header("content-length")) == (200, b"", "50")
     assert after.body == b"z" * 50
+
+
+def test_a_keep_alive_connection_the_server_dropped_is_replaced(serve: Callable[..., Server]) -> None:
+    def handle(h: BaseHTTPRequestHandler) -> None:
+        _reply(h, 200, b"fine")
+        h.close_connection = True  # without saying "Connection: close": the client finds out on reuse
+
+    server = serve(handle)
+    with HttpClient() as client:
+        assert client.request("GET", server.url + "/one").body == b"fine"
+        assert client.request("GET", server.url + "/two").body == b"fine"
+    assert [path for _, path, _ in server.requests] == ["/one", "/two"]

@@ -157,3 +157,76 @@ def test_docker_pulls_the_compat_image(registry: RegistryServer, unique_repo: st
     finally:
         container.remove(force=True)
         docker_client.images.remove(image.id, force=True)
+
+
+@pytest.mark.docker
+def test_pull_an_image_built_and_pushed_by_docker(registry: RegistryServer, unique_repo: str, docker_client: Any,
+                                                  tmp_path: Path) -> None:
+    """The spec-compat recipe (`FROM scratch`, COPY plugin.wasm): docker's own manifest and layer."""
+    module = wasm_module("docker-built", 500)
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "plugin.wasm").write_bytes(module)
+    (context / "runtime-config.json").write_text(json.dumps(RUNTIME_CONFIG))
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY runtime-config.json plugin.wasm ./\n")
+    name = f"{registry.host}/{unique_repo}"
+    image, _ = docker_client.images.build(path=str(context), tag=f"{name}:v1", rm=True)
+    try:
+        for line in docker_client.images.push(name, tag="v1", stream=True, decode=True):
+            assert "error" not in line, line
+    finally:
+        docker_client.images.remove(image.id, force=True)
+    _, content_type = fetch_manifest(registry, unique_repo, "v1")
+    assert content_type == mt.DOCKER_MANIFEST
+    result = run_cli("pull", f"{name}:v1")
+    assert result.returncode == 0, result.stderr
+    stored = Store().get(f"{name}:v1")
+    assert stored.read_module() == module
+    assert dict(stored.runtime_config) == RUNTIME_CONFIG
+
+
+def test_pull_through_an_image_index(registry: RegistryServer, unique_repo: str) -> None:
+    """An index (as buildx writes, with an attestation manifest beside the image) resolves to the image."""
+    from wasmbuild.oci.auth import repository_scope
+    from wasmbuild.oci.image import canonical_json, pack
+    from wasmbuild.oci.registry import Registry
+
+    module = wasm_module("behind-an-index")
+    image = pack(module, RUNTIME_CONFIG, "compat")
+    attestation = pack(b"\0asm\x01\0\0\0", None, "oci")
+    scopes = (repository_scope(unique_repo, "pull,push"),)
+    with Registry(registry.host) as client:
+        for packed, tag in ((image, "image"), (attestation, "attestation")):
+            for blob in packed.blobs():
+                client.upload_blob(unique_repo, blob.digest, blob.data, scopes)
+            client.put_manifest(unique_repo, tag, packed.manifest, packed.media_type)
+        index = canonical_json({"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": [
+            {"mediaType": mt.OCI_MANIFEST, "digest": attestation.digest, "size": len(attestation.manifest),
+             "platform": {"os": "unknown", "architecture": "unknown"}},
+            {"mediaType": mt.OCI_MANIFEST, "digest": image.digest, "size": len(image.manifest),
+             "platform": {"os": "linux", "architecture": "amd64"}}]})
+        client.put_manifest(unique_repo, "v1", index, mt.OCI_INDEX)
+    result = run_cli("pull", f"{registry.host}/{unique_repo}:v1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(image.digest)
+    assert Store().get(f"{registry.host}/{unique_repo}:v1").read_module() == module
+
+
+def test_chunked_upload_of_a_large_blob(registry: RegistryServer, unique_repo: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blobs above the threshold go up in PATCHed chunks (the threshold is lowered to exercise it)."""
+    from wasmbuild import refs
+    from wasmbuild.oci import registry as registry_module
+    from wasmbuild.oci.pull import pull
+    from wasmbuild.oci.push import push
+    from wasmbuild.oci.registry import Registry
+
+    monkeypatch.setattr(registry_module, "CHUNKED_THRESHOLD", 10_000)
+    monkeypatch.setattr(registry_module, "CHUNK_SIZE", 4096)
+    module = wasm_module("chunked", 50_000)
+    ref = refs.parse(f"{registry.host}/{unique_repo}:v1")
+    with Registry(registry.host) as client:
+        pushed = push(client, ref, module, RUNTIME_CONFIG, "oci")
+        pulled = pull(client, ref, Store())
+    assert pushed.digest == pulled.digest
+    assert pulled.entry.read_module() == module

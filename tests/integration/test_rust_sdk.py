@@ -359,6 +359,70 @@ def test_hostcall_marshalling(probe_host: RecordingHost, probe: str, reply: Repl
     assert host.reports == [result]
 
 
+# The trait defaults' oracle: which host function a method must reach, and with which map,
+# buffer or stream type, derived from the method's name alone.
+MAP_IDS = {"http_request_header": 0, "http_request_trailer": 1, "http_response_header": 2,
+           "http_response_trailer": 3, "grpc_stream_initial_metadata": 4, "grpc_stream_trailing_metadata": 5,
+           "http_call_response_header": 6, "http_call_response_trailer": 7}
+BUFFER_IDS = {"http_request_body": 0, "http_response_body": 1, "downstream_data": 2, "upstream_data": 3,
+              "http_call_response_body": 4, "grpc_call_response_body": 5, "grpc_stream_message": 5,
+              "vm_configuration": 6, "plugin_configuration": 7}
+STREAM_TYPES = {"http_request": 0, "http_response": 1, "downstream": 2, "upstream": 3}
+PLAIN = {"get_current_time": "proxy_get_current_time_nanoseconds", "get_property": "proxy_get_property",
+         "set_property": "proxy_set_property", "get_shared_data": "proxy_get_shared_data",
+         "set_shared_data": "proxy_set_shared_data", "remove_shared_data": "proxy_set_shared_data",
+         "register_shared_queue": "proxy_register_shared_queue", "resolve_shared_queue": "proxy_resolve_shared_queue",
+         "dequeue_shared_queue": "proxy_dequeue_shared_queue", "enqueue_shared_queue": "proxy_enqueue_shared_queue",
+         "dispatch_http_call": "proxy_http_call", "dispatch_grpc_call": "proxy_grpc_call",
+         "open_grpc_stream": "proxy_grpc_stream", "send_grpc_stream_message": "proxy_grpc_send",
+         "cancel_grpc_call": "proxy_grpc_cancel", "cancel_grpc_stream": "proxy_grpc_cancel",
+         "close_grpc_stream": "proxy_grpc_close", "get_grpc_status": "proxy_get_status",
+         "call_foreign_function": "proxy_call_foreign_function", "done": "proxy_done",
+         "set_tick_period": "proxy_set_tick_period_milliseconds", "send_http_response": "proxy_send_local_response",
+         "send_grpc_response": "proxy_send_local_response"}
+
+
+def expected_call(method: str) -> tuple[str, dict[str, int]]:
+    if method in PLAIN:
+        return PLAIN[method], {}
+    verb, _, rest = method.partition("_")
+    rest = rest.removesuffix("_bytes")
+    if verb in ("resume", "close", "reset"):
+        host_function = "proxy_continue_stream" if verb == "resume" else "proxy_close_stream"
+        return host_function, {"stream_type": STREAM_TYPES[rest]}
+    if rest in BUFFER_IDS:
+        return f"proxy_{verb}_buffer_bytes", {"buffer_id": BUFFER_IDS[rest]}
+    whole_map = rest.endswith("s") or rest.endswith("metadata")
+    key = rest.removesuffix("_value").removesuffix("s")
+    operation = {("get", True): "proxy_get_header_map_pairs", ("set", True): "proxy_set_header_map_pairs",
+                 ("get", False): "proxy_get_header_map_value", ("set", False): "proxy_replace_header_map_value",
+                 ("add", False): "proxy_add_header_map_value", ("remove", False): "proxy_remove_header_map_value"}
+    return operation[verb, whole_map], {"map_id": MAP_IDS[key]}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_trait_defaults_reach_the_right_host_function(sdk_probe_wasm: dict[str, Path], target: str) -> None:
+    host = RecordingHost(sdk_probe_wasm[target])
+    host.call("_initialize")
+    host.call("probe_trait_defaults")
+    made: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for event in host.timeline:
+        if isinstance(event, str):
+            method = event
+            made[method] = []
+        else:
+            made[method].append((event.name, event.args))
+    # every default method except the callbacks (on_*) and the context factories is exercised
+    methods = set(re.findall(r"fn (\w+)\(\s*&(?:mut )?self", (SDK_DIR / "src" / "traits.rs").read_text()))
+    assert set(made) == {m for m in methods if not m.startswith(("on_", "create_")) and m != "get_type"}
+    for method, calls in made.items():
+        assert len(calls) == 1, (method, calls)
+        name, args = calls[0]
+        wanted_name, wanted_args = expected_call(method)
+        assert name == wanted_name, method
+        assert {k: args[k] for k in wanted_args} == wanted_args, method
+
+
 # ------------------------------------------------------------------------------ dispatcher
 
 

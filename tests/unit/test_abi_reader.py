@@ -98,3 +98,17 @@ def test_errors_keep_what_was_read_before_them() -> None:
 def test_read_module_file_raises_oserror_for_missing_files(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         read_module_file(tmp_path / "missing.wasm")
+
+
+def test_records_are_immutable_values() -> None:
+    import pickle
+
+    info = read_module(filter_module())
+    with pytest.raises(AttributeError):
+        info.size = 0  # type: ignore[misc]
+    again = read_module(filter_module())
+    assert info == again and hash(info) == hash(again)
+    assert pickle.loads(pickle.dumps(info)) == info
+    assert info._replace(size=1).size == 1 and info.size != 1
+    assert "FuncType(params=('i32',), results=('i32',))" in repr(info.export("malloc"))
+    assert FuncType(("i32",), ()) != FuncType(("i64",), ())

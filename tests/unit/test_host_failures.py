@@ -210,8 +210,14 @@ def test_stack_overflow_is_a_trap_not_a_crash() -> None:
 
 
 def test_not_a_wasm_file_at_all() -> None:
-    with pytest.raises(FilterFailure, match="not a valid WebAssembly module"):
+    with pytest.raises(FilterFailure, match="not a WebAssembly module: this is a native ELF binary"):
         load_filter(b"\x7fELF not wasm")
+
+
+def test_a_corrupt_module_is_a_failure_not_a_crash() -> None:
+    data = wat_filter(HELPERS)
+    with pytest.raises(FilterFailure, match=r"not a valid WebAssembly module|malformed"):
+        load_filter(data[: len(data) // 2])
 
 
 def test_the_cli_reports_a_trap_in_one_line_plus_backtrace(tmp_path: Path) -> None:

@@ -68,6 +68,12 @@ def test_bad_input_is_refused_and_nothing_is_written(tmp_path: Path, case: str) 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_empty_path_is_refused(tmp_path: Path) -> None:
+    result = run_cli("new", "", "--lang", "assemblyscript", cwd=tmp_path, input="")
+    _assert_refused(result, "PATH is empty")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_language_without_a_terminal_lists_the_choices(tmp_path: Path) -> None:
     result = run_cli("new", str(tmp_path / "proj"), input="")
     _assert_refused(result, "no language given")

@@ -116,3 +116,14 @@ def test_push_needs_a_registry_in_the_ref() -> None:
 def test_login_rejects_a_non_registry() -> None:
     result = run_cli("login", "--password-stdin", "-u", "x", "not a host", input="pw")
     assert result.returncode == 2 and "not a registry host" in result.stderr
+
+
+def test_scheme_follows_the_registry_and_the_flags() -> None:
+    from wasmbuild.oci.registry import Registry
+
+    assert Registry("localhost:5000").base == "http://localhost:5000/v2/"
+    assert Registry("127.0.0.1:5000").base == "http://127.0.0.1:5000/v2/"
+    assert Registry("registry.example.com").base == "https://registry.example.com/v2/"
+    assert Registry("registry.example.com:5000", plain_http=True).base == "http://registry.example.com:5000/v2/"
+    assert Registry("docker.io").base == "https://registry-1.docker.io/v2/"
+    assert Registry("registry.example.com", insecure=True).http.verify_tls is False

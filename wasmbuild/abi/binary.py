@@ -32,6 +32,8 @@ def u32(data: bytes, pos: int, end: int) -> tuple[int, int]:
     byte = data[pos]
     if byte < 0x80:
         return byte, pos + 1
+    if pos + 1 < end and data[pos + 1] < 0x80:  # two bytes: indices up to 16383
+        return (byte & 0x7F) | (data[pos + 1] << 7), pos + 2
     return _uleb_slow(data, pos, end, 32)
 
 
@@ -81,7 +83,11 @@ def sleb(data: bytes, pos: int, end: int, bits: int) -> tuple[int, int]:
 
 def name(data: bytes, pos: int, end: int) -> tuple[str, int]:
     """A length-prefixed UTF-8 string."""
-    length, pos = u32(data, pos, end)
+    if pos < end and data[pos] < 0x80:  # the usual one-byte length
+        length = data[pos]
+        pos += 1
+    else:
+        length, pos = u32(data, pos, end)
     stop = pos + length
     if stop > end:
         raise Malformed(f"a name of {length} bytes runs past the end of the section", pos)

@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterable
-from typing import Any, Union
 
 from wasmbuild.abi import checks
 from wasmbuild.abi.module import ModuleInfo
@@ -16,7 +15,11 @@ from wasmbuild.abi.report import Finding, Report, finding
 from wasmbuild.abi.rules import rules
 from wasmbuild.errors import UsageError
 
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.abi.record on start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+    Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 MEMORY = "<memory>"  # the path reported for modules given as bytes
 
 
@@ -37,14 +40,14 @@ def check(module: Source, abi: str | None = None, *, strict: bool = False, _engi
     `strict`, wasmtime also validates every function body (slower: it compiles nothing, but reads all).
     """
     requested = resolve_abi(abi)
+    data: bytes | bytearray | memoryview | None
     if isinstance(module, (bytes, bytearray, memoryview)):
         path, data = MEMORY, module
         info = read_module(data)
     else:
         path = os.fspath(module)
-        data = None
         try:
-            info = _read_path(path)
+            info, data = _read_path(path)
         except OSError as exc:
             return Report(path, None, (_unreadable(path, exc),))
     report = _apply(path, info, requested)
@@ -74,14 +77,22 @@ def detect_abi(module: bytes | bytearray | memoryview | ModuleInfo) -> str | Non
     return None
 
 
-def _read_path(path: str) -> ModuleInfo:
+# a pipe or device is read whole; this bounds what `wasmbuild check /dev/zero` can take
+STREAM_LIMIT = 256 << 20
+
+
+def _read_path(path: str) -> tuple[ModuleInfo, bytes | None]:
+    """The module at `path`, and its bytes when they had to be read whole (not a regular file)."""
     st = os.stat(path)
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     if stat.S_ISREG(st.st_mode):
-        return read_module_file(path)
-    with open(path, "rb") as stream:  # a pipe or device (/dev/stdin): read it whole
-        return read_module(stream.read())
+        return read_module_file(path), None
+    with open(path, "rb") as stream:
+        data = stream.read(STREAM_LIMIT + 1)
+    if len(data) > STREAM_LIMIT:
+        raise OSError(errno.EFBIG, f"more than {STREAM_LIMIT >> 20} MiB from a pipe or device", path)
+    return read_module(data), data
 
 
 def _unreadable(path: str, exc: OSError) -> Finding:

@@ -1,15 +1,18 @@
 """The result of a check: findings with stable codes, and a report per module.
 
 Findings are data, not exceptions: `check` collects every problem of a module (nox's Result style)
-and only the CLI and the pre-commit hook turn a failed report into an exit code. NamedTuples, not
-dataclasses, for the start-up reason given in `wasmbuild.abi.module`.
+and only the CLI and the pre-commit hook turn a failed report into an exit code. Records, not
+dataclasses, for the start-up reason given in `wasmbuild.abi.record`.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 from wasmbuild.abi.module import ModuleInfo
+from wasmbuild.abi.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
@@ -47,27 +50,38 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """One problem: a stable `code`, its `severity`, the symbol concerned (or None) and a message
     saying what a proxy-wasm host (Envoy) would do and how to fix it."""
 
+    _fields = ("code", "severity", "symbol", "message")  # the order of __init__'s parameters
+    __slots__ = _fields
     code: str
     severity: str
     symbol: str | None
     message: str
 
+    def __init__(self, code: str, severity: str, symbol: str | None, message: str) -> None:
+        self._set(code, severity, symbol, message)
+
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "symbol": self.symbol, "message": self.message}
 
 
-class Report(NamedTuple):
+class Report(Record):
     """The check of one module. `abi` is the ABI version the module declares (None if none)."""
 
+    _fields = ("path", "abi", "findings", "size", "module")  # the order of __init__'s parameters
+    __slots__ = _fields
     path: str
     abi: str | None
     findings: tuple[Finding, ...]
-    size: int | None = None
-    module: ModuleInfo | None = None  # what the reader parsed; None when the file could not be read
+    size: int | None
+    module: ModuleInfo | None  # what the reader parsed; None when the file could not be read
+
+    def __init__(self, path: str, abi: str | None, findings: tuple[Finding, ...], size: int | None = None,
+                 module: ModuleInfo | None = None) -> None:
+        self._set(path, abi, findings, size, module)
 
     @property
     def ok(self) -> bool:

@@ -8,10 +8,13 @@ with which type, and which exports it looks up and with which type.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from wasmbuild.abi import spec
 from wasmbuild.abi.module import FuncType
+
+TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.abi.record on start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class HostImport:
@@ -102,14 +105,14 @@ def _valtypes(items: Any) -> tuple[str, ...]:
 def rules() -> Rules:
     data = spec.load()
     checker = data["checker"]
+    versions = spec.versions()
     markers: dict[str, str] = {}
     unaccepted: dict[str, str] = {}
     for version, marker in data["abi_markers"].items():
-        if version.replace(".", "").isdigit():
+        if version in versions:
             markers[marker] = version
         else:
             unaccepted[marker] = version
-    versions = tuple(markers.values())
     # the part of a marker before its version digits ("proxy_abi_version_")
     prefix = _common_prefix([m[: -len(v)] for m, v in markers.items()])
 

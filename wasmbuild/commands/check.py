@@ -11,20 +11,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from wasmbuild.errors import EXIT_FAILED, EXIT_OK
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wasmbuild.abi import Report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from wasmbuild.abi.rules import rules
+    from wasmbuild.abi.spec import versions
 
-    versions = rules().versions
     parser.add_argument("files", nargs="+", metavar="FILE", help=".wasm modules to check")
-    parser.add_argument("--abi", default="auto", choices=("auto", *versions),
+    parser.add_argument("--abi", default="auto", choices=("auto", *versions()),
                         help="the ABI version the modules must declare (default: auto, whatever each declares)")
     parser.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: text)")
     parser.add_argument("--strict", action="store_true",

@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     from wasmbuild import console, names, scaffold
     from wasmbuild.templating import check_destination
 
+    if not args.path.strip():
+        raise UsageError("PATH is empty", "give the directory to create, e.g. 'wasmbuild new add-header'")
     destination = Path(args.path)
     raw_name = args.name if args.name is not None else destination.resolve().name
     # Cheap checks first, so nobody answers questions for a project that cannot be created.

@@ -10,7 +10,8 @@ from a runtime-config.json beside the module, the enclosing project's wasmbuild.
 ([project] root_id) or its runtime-config.json, or the stored module's runtime config; SDKs only
 start a root context whose id matches, so this is what makes `wasmbuild run build/filter.wasm`
 work in a scaffolded project. Exit codes: 0 the filter ran, 1 it failed (trap, budget, ABI,
-rejected configuration), 2 bad usage.
+rejected configuration), 2 bad usage. When the filter fails, --json still prints the one object,
+with what happened up to the failure and an "error" member {message, callback, reason}.
 """
 
 from __future__ import annotations

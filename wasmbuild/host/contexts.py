@@ -91,6 +91,7 @@ class HttpContext:
     done_pending: bool = False
     deleted: bool = False
     route_cache_cleared: int = 0
+    resumed_in_callback: bool = False
     properties: dict[tuple[bytes, ...], bytes] = field(default_factory=dict)
 
     @property
@@ -99,6 +100,8 @@ class HttpContext:
 
     def resume(self, direction: Direction) -> None:
         """proxy_continue_stream: the paused direction goes on."""
+        if direction == self.phase:
+            self.resumed_in_callback = True
         if direction == "request":
             self.request_action = "continue"
             self.request_body.flush()

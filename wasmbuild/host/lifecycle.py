@@ -93,6 +93,8 @@ def shutdown(vm: FilterVm) -> None:
 def _delete(vm: FilterVm, ctx: RootContext | HttpContext) -> None:
     vm.call("proxy_on_delete", ctx, ctx.id)
     ctx.deleted = True
+    if isinstance(ctx, HttpContext):
+        vm.contexts.pop(ctx.id, None)  # ids are never reused; the stream object keeps its state
 
 
 def proxy_done(vm: FilterVm) -> int:
@@ -121,10 +123,12 @@ def open_stream(vm: FilterVm) -> HttpContext:
 
 def _stream_call(vm: FilterVm, ctx: HttpContext, direction: Direction, name: str, *args: int) -> int | None:
     ctx.phase = direction
-    ctx.local_response_in_callback = False
+    ctx.local_response_in_callback = ctx.resumed_in_callback = False
     result = vm.call(name, ctx, *args)
     if ctx.local_response_in_callback:
         return 4  # cpp-host forces StopAllIterationAndWatermark after a local response
+    if ctx.resumed_in_callback:
+        return 0  # the filter paused and resumed its own direction in one callback
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,12 +13,12 @@ from pathlib import Path
 
 import wasmtime
 
-from wasmbuild import __version__
+from wasmbuild import __version__, abi
 from wasmbuild.errors import FilterFailure
 from wasmbuild.host import tables
 from wasmbuild.host.tables import Signature
 
-_ENGINE_TAG = "fuel1"  # bump when the engine configuration below changes
+_ENGINE_TAG = "fuel1-nomove"  # bump when the engine configuration below changes
 
 
 @lru_cache(maxsize=1)
@@ -26,6 +27,7 @@ def engine() -> wasmtime.Engine:
     config = wasmtime.Config()
     config.consume_fuel = True
     config.cranelift_opt_level = "speed"
+    config.memory_may_move = False  # linear memory grows in place: the host caches its base address
     return wasmtime.Engine(config)
 
 
@@ -59,8 +61,12 @@ def _compile_cached(digest: str, data: bytes) -> wasmtime.Module:
     try:
         module = wasmtime.Module(eng, data)
     except wasmtime.WasmtimeError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid module"
-        raise FilterFailure(f"not a valid WebAssembly module: {first}",
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        reason = lines[0] if lines else "invalid module"
+        if "Caused by:" in lines:
+            causes = [re.sub(r"^\d+:\s*", "", line) for line in lines[lines.index("Caused by:") + 1:]]
+            reason += ": " + "; ".join(c for c in causes if c)
+        raise FilterFailure(f"not a valid WebAssembly module: {reason}",
                             "check that the file is the .wasm your build produced") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,10 +89,6 @@ def _wasmtime_version() -> str:
         return "unknown"
 
 
-def signature_of(functype: wasmtime.FuncType) -> Signature:
-    return Signature(tuple(str(t) for t in functype.params), tuple(str(t) for t in functype.results))
-
-
 @dataclass(frozen=True)
 class ModuleInfo:
     abi: str
@@ -96,52 +98,31 @@ class ModuleInfo:
     export_names: dict[int, str]  # function index -> export name, to name frames of stripped modules
 
 
-def _leb(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
+def _signature(functype: abi.FuncType | None) -> Signature:
+    return Signature(tuple(functype.params), tuple(functype.results)) if functype else Signature((), ())
 
 
-def export_function_names(data: bytes) -> dict[int, str]:
-    """Function index -> exported name, read from the export section (skipping every other one).
-
-    wasmtime names frames from the name section, which release builds often strip; the export
-    names still say which callback a frame is.
-    """
-    names: dict[int, str] = {}
-    try:
-        pos = 8
-        while pos < len(data):
-            section = data[pos]
-            size, pos = _leb(data, pos + 1)
-            if section == 7:
-                count, cursor = _leb(data, pos)
-                for _ in range(count):
-                    length, cursor = _leb(data, cursor)
-                    name = data[cursor:cursor + length].decode("utf-8", "replace")
-                    kind = data[cursor + length]
-                    index, cursor = _leb(data, cursor + length + 1)
-                    if kind == 0:
-                        names.setdefault(index, name)
-                break
-            pos += size
-    except (IndexError, ValueError):
-        return names
-    return names
+def read(data: bytes) -> abi.ModuleInfo:
+    """The module's structure from wasmbuild.abi's reader (no compilation), or a FilterFailure."""
+    info = abi.read_module(data)
+    if info.error is not None:
+        if info.error.code == "not-wasm":
+            raise FilterFailure(f"not a WebAssembly module: {info.error.message}",
+                                info.error.hint or "check that the file is the .wasm your build produced")
+        compile_module(data)  # wasmtime's own account of what is wrong, when it has one
+        where = f" at offset {info.error.offset}" if info.error.offset is not None else ""
+        raise FilterFailure(f"the module is malformed{where}: {info.error.message}",
+                            info.error.hint or "rebuild it; the file may be truncated")
+    return info
 
 
-def detect_abi(module: wasmtime.Module) -> tuple[str, str]:
+def detect_abi(info: abi.ModuleInfo) -> tuple[str, str]:
     """(ABI version, marker) from the first marker export, as cpp-host picks it."""
-    known = tables.markers()
-    for export in module.exports:
-        if isinstance(export.type, wasmtime.FuncType) and export.name in known:
-            return known[export.name], export.name
-    wip = [e.name for e in module.exports if e.name.startswith("proxy_abi_version_")]
+    version = abi.detect_abi(info)
+    if version is not None and version in tables.ABI_VERSIONS:
+        marker = next(m for m, v in tables.markers().items() if v == version)
+        return version, marker
+    wip = [e.name for e in info.exports if e.name.startswith("proxy_abi_version_")]
     if wip:
         raise FilterFailure(f"the module declares an ABI version hosts do not accept ({wip[0]})",
                             "build it with an SDK that targets ABI 0.2.1, 0.2.0 or 0.1.0")
@@ -151,18 +132,17 @@ def detect_abi(module: wasmtime.Module) -> tuple[str, str]:
                         "must export a function named like proxy_abi_version_0_2_1")
 
 
-def inspect(module: wasmtime.Module, data: bytes = b"") -> ModuleInfo:
+def inspect(info: abi.ModuleInfo) -> ModuleInfo:
     """The ABI version, function exports and memories, after checking imports against the ABI."""
-    abi, marker = detect_abi(module)
-    exports: dict[str, Signature] = {}
-    memories: list[str] = []
-    for export in module.exports:
-        if isinstance(export.type, wasmtime.FuncType):
-            exports[export.name] = signature_of(export.type)
-        elif isinstance(export.type, wasmtime.MemoryType):
-            memories.append(export.name)
-    check_imports(module, abi)
-    check_exports(exports, abi)
+    version, marker = detect_abi(info)
+    exports = {e.name: _signature(e.type) for e in info.exports if e.kind == "func"}
+    memories = tuple(e.name for e in info.exports if e.kind == "memory")
+    names: dict[int, str] = {}
+    for export in info.exports:
+        if export.kind == "func":
+            names.setdefault(export.index, export.name)
+    check_imports(info, version)
+    check_exports(exports, version)
     if not memories:
         raise FilterFailure("the module exports no memory, so the host cannot exchange data with it",
                             "export the linear memory as 'memory' (SDK builds do)")
@@ -170,43 +150,42 @@ def inspect(module: wasmtime.Module, data: bytes = b"") -> ModuleInfo:
         raise FilterFailure("Wasm module is missing malloc function (it exports neither malloc nor "
                             "proxy_on_memory_allocate), so Envoy refuses to load it",
                             "export an allocator (i32) -> i32 named malloc or proxy_on_memory_allocate")
-    return ModuleInfo(abi, marker, exports, tuple(memories), export_function_names(data))
+    return ModuleInfo(version, marker, exports, memories, names)
 
 
-def check_imports(module: wasmtime.Module, abi: str) -> None:
+def check_imports(info: abi.ModuleInfo, version: str) -> None:
     """Fail as Envoy's link step would, with a message saying why and what to do."""
-    linked = {(f.module, f.name): f.signature for f in tables.host_functions(abi)}
+    linked = {(f.module, f.name): f.signature for f in tables.host_functions(version)}
     versions = tables.proxy_function_versions()
-    for imp in module.imports:
-        where = f"{imp.module}.{imp.name}"
-        if not isinstance(imp.type, wasmtime.FuncType):
-            kind = type(imp.type).__name__.replace("Type", "").lower()
-            raise FilterFailure(f"the module imports a {kind} ({where}); proxy-wasm hosts provide only functions",
+    for imp in info.imports:
+        where = imp.symbol
+        if imp.kind != "func":
+            raise FilterFailure(f"the module imports a {imp.kind} ({where}); proxy-wasm hosts provide only functions",
                                 "define the memory/table/global inside the module and export it instead")
-        wanted = linked.get((imp.module, imp.name or ""))
+        wanted = linked.get((imp.module, imp.name))
         if wanted is None:
             if imp.module == "env" and imp.name in versions:
                 have = ", ".join(versions[imp.name])
                 raise FilterFailure(f"the module imports {where}, which exists only in ABI {have}, but its marker "
-                                    f"declares ABI {abi}: Envoy does not link it for this version",
+                                    f"declares ABI {version}: Envoy does not link it for this version",
                                     "use the call of the declared ABI version (e.g. proxy_continue_stream instead "
                                     "of proxy_continue_request for 0.2.x) or build against the matching SDK")
             hint = "proxy-wasm hosts provide env.proxy_* and WASI preview1 functions only"
             if (imp.module, imp.name) == ("env", "abort"):
                 hint = "AssemblyScript: build with --use abort=abort_proc_exit so the runtime does not import env.abort"
             raise FilterFailure(f"the module imports {where}, which no proxy-wasm host provides", hint)
-        got = signature_of(imp.type)
+        got = _signature(imp.type)
         if got != wanted:
             raise FilterFailure(f"the module imports {where} with type {got}, but the host provides {wanted}",
                                 "declare the import with the ABI's signature (see the proxy-wasm spec)")
 
 
-def check_exports(exports: dict[str, Signature], abi: str) -> None:
+def check_exports(exports: dict[str, Signature], version: str) -> None:
     """Callbacks with the wrong type fail the load, as under V8 (Envoy's default runtime)."""
-    expected = tables.callback_signatures(abi)
+    expected = tables.callback_signatures(version)
     for name, got in exports.items():
         want = expected.get(name)
         if want is not None and got != want:
             raise FilterFailure(f"Bad function signature for: {name}, want: {want} but the module exports: {got} "
-                                f"(ABI {abi})",
+                                f"(ABI {version})",
                                 "0.1.0 header callbacks take (context_id, num_headers); 0.2.x add end_of_stream")

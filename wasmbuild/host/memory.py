@@ -31,21 +31,29 @@ class BadPointer(HostCallError):
 
 
 class GuestMemory:
-    """Reads and writes the exported memory through a (base, size) view function."""
+    """Reads and writes the exported memory, given its (fixed) base address and a size function.
 
-    __slots__ = ("_view",)
+    Wasm memories only grow, so the size is cached and re-read only when an access falls
+    outside the cached size.
+    """
 
-    def __init__(self, view: Callable[[], tuple[int, int]]) -> None:
-        self._view = view
+    __slots__ = ("_base", "_length", "_size")
+
+    def __init__(self, base: int, size: Callable[[], int]) -> None:
+        self._base = base
+        self._size = size
+        self._length = size()
 
     def size(self) -> int:
-        return self._view()[1]
+        self._length = self._size()
+        return self._length
 
     def _check(self, address: int, size: int) -> int:
-        base, length = self._view()
-        if address + size > length:
-            raise BadPointer(address, size, length)
-        return base + address
+        if address + size > self._length:
+            self._length = self._size()
+            if address + size > self._length:
+                raise BadPointer(address, size, self._length)
+        return self._base + address
 
     def read(self, address: int, size: int) -> bytes:
         if size == 0:

@@ -16,7 +16,7 @@ import ctypes
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -25,11 +25,14 @@ from wasmbuild.host.tables import Signature
 
 MASK32 = 0xFFFFFFFF
 
-# The memory base address as a plain int (wasmtime-py's binding returns a ctypes pointer object).
-_memory_data = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.POINTER(ffi.wasmtime_context_t),
-                                ctypes.POINTER(ffi.wasmtime_memory_t))(("wasmtime_memory_data", ffi.dll))
-_memory_data_size = ffi.wasmtime_memory_data_size
-_call_unchecked = ffi.wasmtime_func_call_unchecked
+# Our own prototypes of the few C functions on the hot path, taking and returning plain ints
+# (addresses): no Python wrapper frame, no pointer objects to build per call.
+_VOIDP = ctypes.c_void_p
+_memory_data = ctypes.CFUNCTYPE(ctypes.c_size_t, _VOIDP, _VOIDP)(("wasmtime_memory_data", ffi.dll))
+_memory_data_size = ctypes.CFUNCTYPE(ctypes.c_size_t, _VOIDP, _VOIDP)(("wasmtime_memory_data_size", ffi.dll))
+_call_unchecked = ctypes.CFUNCTYPE(_VOIDP, _VOIDP, _VOIDP, _VOIDP, ctypes.c_size_t, _VOIDP)(
+    ("wasmtime_func_call_unchecked", ffi.dll))
+_set_fuel = ctypes.CFUNCTYPE(_VOIDP, _VOIDP, ctypes.c_uint64)(("wasmtime_context_set_fuel", ffi.dll))
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
 
 HostImpl = Callable[..., Any]
@@ -81,7 +84,8 @@ def parse_fault(message: str, out_of_fuel: bool) -> Fault:
 class Export:
     """One exported function, ready to be called with ints (i32/i64 by its signature)."""
 
-    __slots__ = ("args", "func", "name", "nparams", "nresults", "ref", "signature", "size")
+    __slots__ = ("address", "all_i32", "args", "args_address", "func", "name", "nparams", "nresults",
+                 "signature", "size")
 
     def __init__(self, name: str, func: wasmtime.Func, signature: Signature) -> None:
         self.name = name
@@ -89,9 +93,11 @@ class Export:
         self.signature = signature
         self.nparams = len(signature.params)
         self.nresults = len(signature.results)
+        self.all_i32 = all(p == "i32" for p in signature.params)
         self.size = max(1, self.nparams, self.nresults)
         self.args = (ffi.wasmtime_val_raw_t * self.size)()
-        self.ref = ctypes.byref(func._func)
+        self.args_address = ctypes.addressof(self.args)
+        self.address = ctypes.addressof(func._func)
 
 
 class Engine:
@@ -100,49 +106,58 @@ class Engine:
     def __init__(self, store: wasmtime.Store) -> None:
         self.store = store
         self.context = store._context()
-        self._trap = ctypes.POINTER(ffi.wasm_trap_t)()
-        self._trap_ref = ctypes.byref(self._trap)
+        self.context_address: int = ctypes.cast(self.context, ctypes.c_void_p).value or 0
+        self._trap = ctypes.c_void_p()  # wasm_trap_t*, written by wasmtime when a call traps
+        self._trap_address = ctypes.addressof(self._trap)
 
     def set_fuel(self, fuel: int) -> None:
-        error = ffi.wasmtime_context_set_fuel(self.context, fuel)
+        error = _set_fuel(self.context_address, fuel)
         if error:
-            raise wasmtime.WasmtimeError._from_ptr(error)
+            raise wasmtime.WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
 
     def call(self, export: Export, args: tuple[int, ...]) -> int | Fault:
         """Call `export`; return its i32 result (0 when it has none) or the Fault that stopped it."""
         values = export.args
-        params = export.signature.params
-        for i, value in enumerate(args):
-            if params[i] == "i64":
-                values[i].i64 = value
-            else:
+        if export.all_i32:
+            for i, value in enumerate(args):
                 values[i].i32 = value
-        error = _call_unchecked(self.context, export.ref, values, export.size, self._trap_ref)
-        if error or self._trap:
+        else:
+            params = export.signature.params
+            for i, value in enumerate(args):
+                if params[i] == "i64":
+                    values[i].i64 = value
+                else:
+                    values[i].i32 = value
+        error = _call_unchecked(self.context_address, export.address, export.args_address, export.size,
+                                self._trap_address)
+        if error or self._trap.value:
             return self._fault(error)
         return values[0].i32 if export.nresults else 0
 
-    def _fault(self, error: Any) -> Fault:
-        if self._trap:
-            trap = wasmtime.Trap._from_ptr(self._trap)
-            self._trap = ctypes.POINTER(ffi.wasm_trap_t)()
-            self._trap_ref = ctypes.byref(self._trap)
+    def _fault(self, error: int | None) -> Fault:
+        if self._trap.value:
+            trap = wasmtime.Trap._from_ptr(ctypes.cast(self._trap.value, ctypes.POINTER(ffi.wasm_trap_t)))
+            self._trap.value = None
             code = trap.trap_code
             return parse_fault(trap.message, code == wasmtime.TrapCode.OUT_OF_FUEL)
-        err = wasmtime.WasmtimeError._from_ptr(error)
+        err = wasmtime.WasmtimeError._from_ptr(ctypes.cast(error or 0, ctypes.POINTER(ffi.wasmtime_error_t)))
         text = str(err)
         return parse_fault(text, "all fuel consumed" in text)
 
     # -- memory -------------------------------------------------------------------------------
-    def memory_view(self, memory: wasmtime.Memory) -> Callable[[], tuple[int, int]]:
-        """A function returning (base address, size in bytes) of `memory` right now."""
-        context = self.context
-        ref = ctypes.byref(memory._memory)
+    def memory_view(self, memory: wasmtime.Memory) -> tuple[int, Callable[[], int]]:
+        """(base address, a function returning the size in bytes now) of `memory`.
 
-        def view() -> tuple[int, int]:
-            return _memory_data(context, ref), _memory_data_size(context, ref)
+        The base never changes: the engine is configured with memory_may_move=False, so memory
+        grows in place inside its reservation.
+        """
+        context = self.context_address
+        address = ctypes.addressof(memory._memory)
 
-        return view
+        def size(keepalive: wasmtime.Memory = memory) -> int:  # the struct lives in `memory`
+            return int(_memory_data_size(context, address))
+
+        return int(_memory_data(context, address)), size
 
 
 class Linker:
@@ -153,13 +168,15 @@ class Linker:
         self._keepalive: list[Any] = []
 
     def define(self, module: str, name: str, signature: Signature, impl: HostImpl,
-               on_error: Callable[[BaseException], str]) -> None:
+               on_error: Callable[[BaseException, str], str], gate: Gate) -> None:
         """Link `impl` (called with unsigned i32 / signed i64 ints) as module.name.
 
-        An exception from `impl` becomes a trap whose message is `on_error(exc)`; the caller
-        keeps the exception itself to report it.
+        While `gate.allowed` is a set, a call whose "module.name" is not in it raises
+        `gate.refuse(key)` instead. An exception from `impl` becomes a trap whose message is
+        `on_error(exc, key)`; the caller keeps the exception itself to report it.
         """
-        callback = ffi.wasmtime_func_unchecked_callback_t(_trampoline(impl, signature, on_error))
+        key = f"{module}.{name}"
+        callback = ffi.wasmtime_func_unchecked_callback_t(_trampoline(impl, signature, on_error, gate, key))
         functype = wasmtime.FuncType([_valtype(t) for t in signature.params], [_valtype(t) for t in signature.results])
         mod, nm = module.encode(), name.encode()
         error = ffi.wasmtime_linker_define_func_unchecked(self.linker.ptr(), mod, len(mod), nm, len(nm),
@@ -184,7 +201,24 @@ def _trap(message: str) -> int:
     return value
 
 
-def _trampoline(impl: HostImpl, signature: Signature, on_error: Callable[[BaseException], str]) -> Callable[..., int]:
+class Gate(Protocol):
+    @property
+    def allowed(self) -> frozenset[str] | None: ...
+
+    def refuse(self, key: str) -> BaseException: ...
+
+
+def _fail(on_error: Callable[[BaseException, str], str], exc: BaseException, key: str) -> int:
+    """The trap a failed host function returns; this path itself must never raise."""
+    try:
+        message = on_error(exc, key)
+    except BaseException:
+        message = f"{key}: internal host error"
+    return _trap(message)
+
+
+def _trampoline(impl: HostImpl, signature: Signature, on_error: Callable[[BaseException, str], str], gate: Gate,
+                key: str) -> Callable[..., int]:
     """A ctypes callback for `impl`, specialised on the common all-i32 arities for speed."""
     params = signature.params
     has_result = bool(signature.results)
@@ -194,6 +228,9 @@ def _trampoline(impl: HostImpl, signature: Signature, on_error: Callable[[BaseEx
     if all(p == "i32" for p in params) and n <= 5:
         def callback(_env: Any, _caller: Any, vals: Any, _nvals: int) -> int:
             try:
+                allowed = gate.allowed
+                if allowed is not None and key not in allowed:
+                    raise gate.refuse(key)
                 if n == 0:
                     result = impl()
                 elif n == 1:
@@ -211,7 +248,7 @@ def _trampoline(impl: HostImpl, signature: Signature, on_error: Callable[[BaseEx
                     vals[0].i32 = result
                 return 0
             except BaseException as exc:
-                return _trap(on_error(exc))
+                return _fail(on_error, exc, key)
         return callback
 
     def general(_env: Any, _caller: Any, vals: Any, _nvals: int) -> int:
@@ -222,5 +259,5 @@ def _trampoline(impl: HostImpl, signature: Signature, on_error: Callable[[BaseEx
                 vals[0].i32 = result
             return 0
         except BaseException as exc:
-            return _trap(on_error(exc))
+            return _fail(on_error, exc, key)
     return general

@@ -83,7 +83,9 @@ class HeaderMap:
     __slots__ = ("_pairs",)
 
     def __init__(self, pairs: Iterable[tuple[str | bytes, str | bytes]] = ()) -> None:
-        self._pairs: list[Pair] = [(to_bytes(k).lower(), to_bytes(v)) for k, v in pairs]
+        self._pairs: list[Pair] = [
+            (k.lower() if isinstance(k, bytes) else k.encode("utf-8").lower(),
+             v if isinstance(v, bytes) else v.encode("utf-8")) for k, v in pairs]
 
     # -- reading ------------------------------------------------------------------------------
     def pairs(self) -> list[Pair]:
@@ -121,7 +123,10 @@ class HeaderMap:
 
     def remove(self, name: bytes) -> None:
         name = name.lower()
-        self._pairs = [(k, v) for k, v in self._pairs if k != name]
+        pairs = self._pairs
+        for i in range(len(pairs) - 1, -1, -1):
+            if pairs[i][0] == name:
+                del pairs[i]
 
     def set_all(self, pairs: Iterable[Pair]) -> None:
         self._pairs = [(k.lower(), v) for k, v in pairs]

@@ -153,14 +153,14 @@ class SharedState:
         self._queue_names: dict[tuple[str, str], int] = {}
         self._next_cas = 1
         self._next_queue = 1
-        self._woken: list[Callable[[], None]] = []
+        self.woken: list[Callable[[], None]] = []
         self._flushing = False
 
     # -- cross-VM delivery -----------------------------------------------------------------------
     def wake(self, drain: Callable[[], None]) -> None:
         """Ask for `drain` (a VM's event loop) to run once the VM that is running now is idle."""
-        if drain not in self._woken:
-            self._woken.append(drain)
+        if drain not in self.woken:
+            self.woken.append(drain)
 
     def flush(self) -> None:
         """Run the event loops of VMs that another VM's enqueue woke up."""
@@ -168,8 +168,8 @@ class SharedState:
             return
         self._flushing = True
         try:
-            while self._woken:
-                self._woken.pop(0)()
+            while self.woken:
+                self.woken.pop(0)()
         finally:
             self._flushing = False
 

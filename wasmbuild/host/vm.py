@@ -29,6 +29,7 @@ from wasmbuild.host.tables import Status
 DEFAULT_BUDGET = 1_000_000_000  # fuel units (~wasm instructions) per callback: 0.2-0.6 s of CPU
 DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024
 PAGE = 65536
+MAX_EVENTS_PER_DRAIN = 10_000  # async events (answers, queue notifications) delivered in a row
 StreamEndOrder = Literal["envoy", "spec"]
 
 
@@ -90,8 +91,8 @@ class FilterVm:
         self.options = options or VmOptions()
         self.clock = clock or ManualClock()
         self.shared = shared or SharedState()
+        self.info = loader.inspect(loader.read(module))
         wasm = loader.compile_module(module)
-        self.info = loader.inspect(wasm, module)
         self.abi = self.info.abi
         self.v010 = self.abi == "0.1.0"
         self.log_threshold = tables.LOG_LEVEL_VALUES[self.options.log_level]
@@ -140,25 +141,21 @@ class FilterVm:
             impl = (wasi_impls if is_wasi else impls).get(function.name)
             if impl is None:
                 impl = _unsupported(tables.Errno.NOSYS if is_wasi else Status.UNIMPLEMENTED)
-            key = f"{function.module}.{function.name}"
-            self._linker.define(function.module, function.name, function.signature,
-                                self._guard(key, impl), self._host_error)
+            self._linker.define(function.module, function.name, function.signature, impl, self._host_error, self)
 
-    def _guard(self, key: str, impl: native.HostImpl) -> native.HostImpl:
-        def guarded(*args: int) -> Any:
-            allowed = self._allowed
-            if allowed is not None and key not in allowed:
-                phase = "the allocator" if allowed is tables.restricted_during_malloc() else "start-up"
-                raise RestrictedCall(f"called {key} during {phase}, which Envoy's default runtime (V8) does "
-                                     "not allow: it traps with 'restricted_callback'")
-            try:
-                return impl(*args)
-            except BadPointer as exc:
-                exc.function = exc.function or key
-                raise
-        return guarded
+    @property
+    def allowed(self) -> frozenset[str] | None:
+        """The host calls allowed right now (None: all); read by every host function."""
+        return self._allowed
 
-    def _host_error(self, exc: BaseException) -> str:
+    def refuse(self, key: str) -> BaseException:
+        phase = "the allocator" if self._allowed is tables.restricted_during_malloc() else "start-up"
+        return RestrictedCall(f"called {key} during {phase}, which Envoy's default runtime (V8) does not allow: "
+                              "it traps with 'restricted_callback'")
+
+    def _host_error(self, exc: BaseException, key: str) -> str:
+        if isinstance(exc, BadPointer) and not exc.function:
+            exc.function = key
         if self._pending is None:
             self._pending = exc
         return str(exc) or type(exc).__name__
@@ -183,7 +180,7 @@ class FilterVm:
         memory_name = "memory" if "memory" in self.info.memories else self.info.memories[0]
         memory = exports[memory_name]
         assert isinstance(memory, wasmtime.Memory)
-        self.memory = GuestMemory(self._native.memory_view(memory))
+        self.memory = GuestMemory(*self._native.memory_view(memory))
         wanted = tables.callback_signatures(self.abi)
         self._exports: dict[str, native.Export] = {}
         for name, signature in self.info.exports.items():
@@ -202,7 +199,8 @@ class FilterVm:
         export = self._exports.get(name)
         if export is None:
             return None
-        self.ensure_alive()
+        if self.failed is not None:
+            self.ensure_alive()
         self.current = self.effective = context
         self._callback = name
         self._native.set_fuel(self.options.budget)
@@ -359,11 +357,21 @@ class FilterVm:
 
     def drain(self) -> None:
         """Deliver posted events (queue notifications, scripted responses, deferred deletes)."""
-        if self._draining:
+        if self._draining or not (self._events or self.shared.woken):
             return
         self._draining = True
+        delivered = 0
         try:
             while self._events and self.failed is None:
+                delivered += 1
+                if delivered > MAX_EVENTS_PER_DRAIN:
+                    self._events.clear()
+                    self.failed = CallbackFailure(
+                        f"the filter kept the host busy with more than {MAX_EVENTS_PER_DRAIN:,} async events in a row "
+                        f"(last callback: {self._callback}); Envoy would never get back to the stream",
+                        "look for a call or enqueue made from the callback that answers it",
+                        callback=self._callback, reason="event-loop")
+                    raise self.failed
                 self._events.popleft()()
         finally:
             self._draining = False

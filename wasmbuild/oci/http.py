@@ -118,11 +118,10 @@ class TransferError(RegistryError):
 
 
 def _describe(exc: BaseException) -> str:
-    import ssl
-
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    ssl = _ssl_if_loaded()
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted ({exc.verify_message})"
-    if isinstance(exc, ssl.SSLError):
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         return f"TLS failed ({exc.reason or exc})"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -138,12 +137,18 @@ def _describe(exc: BaseException) -> str:
     return str(text)
 
 
-def _hint_for(exc: BaseException, plain: bool) -> str | None:
-    import ssl
+def _ssl_if_loaded() -> Any:
+    """The ssl module if a TLS connection was made (else no exception can be a TLS one)."""
+    import sys
 
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    return sys.modules.get("ssl")
+
+
+def _hint_for(exc: BaseException, plain: bool) -> str | None:
+    ssl = _ssl_if_loaded()
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         return "trust the registry's CA (system store or SSL_CERT_FILE), or pass --insecure to skip verification"
-    if isinstance(exc, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc):
+    if ssl is not None and isinstance(exc, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc):
         return "the registry speaks plain HTTP: pass --plain-http"
     if isinstance(exc, ConnectionRefusedError):
         return "is the registry running at that address?" + ("" if plain else " (for plain HTTP pass --plain-http)")
@@ -245,11 +250,11 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     def _once(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, stream: bool,
-              repeatable: bool, progress: Callable[[int], None] | None) -> Response:
+              repeatable: bool, progress: Callable[[int], None] | None, fresh: bool = False) -> Response:
         split = urllib.parse.urlsplit(url)
         key = (split.scheme, split.netloc)
         with self._lock:
-            idle = self._idle.get(key)
+            idle = None if fresh else self._idle.get(key)
             pooled = idle.pop() if idle else None
         if pooled is not None and not repeatable and time.monotonic() - pooled.last_used > _IDLE_RECONNECT:
             pooled.conn.close()
@@ -264,6 +269,11 @@ class HttpClient:
             sent["Content-Length"] = str(len(body or b""))
         try:
             status, reason, response_headers, raw = conn.request(method, target, sent, body, progress)
+        except OSError:
+            conn.close()
+            if pooled is not None and repeatable:  # the server had closed the idle connection: once more, anew
+                return self._once(method, url, headers, body, stream, repeatable, progress, fresh=True)
+            raise
         except BaseException:
             conn.close()
             raise
@@ -313,9 +323,8 @@ def concurrently(tasks: Sequence[Callable[[], T]]) -> list[T]:
 
 
 def _is_tls_error(exc: BaseException) -> bool:
-    import ssl
-
-    return isinstance(exc, ssl.SSLError)
+    ssl = _ssl_if_loaded()
+    return ssl is not None and isinstance(exc, ssl.SSLError)
 
 
 def _retry_after(value: str | None, default: float) -> float:

@@ -6,7 +6,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use proxy_wasm::hostcalls as hc;
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::traits::{Context, HttpContext, RootContext, StreamContext};
 use proxy_wasm::types::*;
 
 #[link(wasm_import_module = "test")]
@@ -277,4 +277,134 @@ impl HttpContext for ProbeHttp {
     fn on_log(&mut self) {
         out(format!("http {} log", self.context_id));
     }
+}
+
+// -------------------------------------------------------------------- trait default methods
+
+/// A context that overrides nothing: every accessor is the SDK's default.
+struct Defaults;
+
+impl Context for Defaults {}
+impl RootContext for Defaults {}
+impl StreamContext for Defaults {}
+impl HttpContext for Defaults {}
+
+/// Reports each default method's name, then calls it: the host sees which call it makes.
+macro_rules! defaults {
+    ($context:ident, $($name:ident => $call:expr;)*) => {
+        #[no_mangle]
+        pub extern "C" fn probe_trait_defaults() {
+            #[allow(unused_mut)]
+            let mut $context = Defaults;
+            $(
+                out(String::from(stringify!($name)));
+                let _ = $call;
+            )*
+        }
+    };
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+defaults! { d,
+    get_current_time => d.get_current_time();
+    get_property => d.get_property(vec!["p"]);
+    set_property => d.set_property(vec!["p"], Some(b"v"));
+    get_shared_data => d.get_shared_data("k");
+    set_shared_data => d.set_shared_data("k", Some(b"v"), None);
+    remove_shared_data => d.remove_shared_data("k", Some(3));
+    register_shared_queue => d.register_shared_queue("q");
+    resolve_shared_queue => d.resolve_shared_queue("vm", "q");
+    dequeue_shared_queue => d.dequeue_shared_queue(1);
+    enqueue_shared_queue => d.enqueue_shared_queue(1, Some(b"x"));
+    dispatch_http_call => d.dispatch_http_call("c", HEADERS.to_vec(), None, vec![], SECOND);
+    get_http_call_response_headers => d.get_http_call_response_headers();
+    get_http_call_response_headers_bytes => d.get_http_call_response_headers_bytes();
+    get_http_call_response_header => d.get_http_call_response_header("h");
+    get_http_call_response_header_bytes => d.get_http_call_response_header_bytes("h");
+    get_http_call_response_body => d.get_http_call_response_body(0, 10);
+    get_http_call_response_trailers => d.get_http_call_response_trailers();
+    get_http_call_response_trailers_bytes => d.get_http_call_response_trailers_bytes();
+    get_http_call_response_trailer => d.get_http_call_response_trailer("t");
+    get_http_call_response_trailer_bytes => d.get_http_call_response_trailer_bytes("t");
+    dispatch_grpc_call => d.dispatch_grpc_call("g", "s", "m", vec![], None, SECOND);
+    get_grpc_call_response_body => d.get_grpc_call_response_body(0, 10);
+    cancel_grpc_call => d.cancel_grpc_call(1);
+    open_grpc_stream => d.open_grpc_stream("g", "s", "m", vec![]);
+    get_grpc_stream_initial_metadata => d.get_grpc_stream_initial_metadata();
+    get_grpc_stream_initial_metadata_value => d.get_grpc_stream_initial_metadata_value("k");
+    send_grpc_stream_message => d.send_grpc_stream_message(1, None, false);
+    get_grpc_stream_message => d.get_grpc_stream_message(0, 10);
+    get_grpc_stream_trailing_metadata => d.get_grpc_stream_trailing_metadata();
+    get_grpc_stream_trailing_metadata_value => d.get_grpc_stream_trailing_metadata_value("k");
+    cancel_grpc_stream => d.cancel_grpc_stream(1);
+    close_grpc_stream => d.close_grpc_stream(1);
+    get_grpc_status => d.get_grpc_status();
+    call_foreign_function => d.call_foreign_function("f", None);
+    done => d.done();
+    get_vm_configuration => d.get_vm_configuration();
+    get_plugin_configuration => d.get_plugin_configuration();
+    set_tick_period => d.set_tick_period(SECOND);
+    get_downstream_data => d.get_downstream_data(0, 10);
+    set_downstream_data => d.set_downstream_data(0, 1, b"x");
+    resume_downstream => d.resume_downstream();
+    close_downstream => d.close_downstream();
+    get_upstream_data => d.get_upstream_data(0, 10);
+    set_upstream_data => d.set_upstream_data(0, 1, b"x");
+    resume_upstream => d.resume_upstream();
+    close_upstream => d.close_upstream();
+    get_http_request_headers => d.get_http_request_headers();
+    get_http_request_headers_bytes => d.get_http_request_headers_bytes();
+    set_http_request_headers => d.set_http_request_headers(vec![("a", "b")]);
+    set_http_request_headers_bytes => d.set_http_request_headers_bytes(vec![("a", &b"b"[..])]);
+    get_http_request_header => d.get_http_request_header("a");
+    get_http_request_header_bytes => d.get_http_request_header_bytes("a");
+    set_http_request_header => d.set_http_request_header("a", Some("b"));
+    set_http_request_header_bytes => d.set_http_request_header_bytes("a", Some(b"b"));
+    add_http_request_header => d.add_http_request_header("a", "b");
+    add_http_request_header_bytes => d.add_http_request_header_bytes("a", b"b");
+    remove_http_request_header => d.remove_http_request_header("a");
+    get_http_request_body => d.get_http_request_body(0, 10);
+    set_http_request_body => d.set_http_request_body(0, 1, b"x");
+    get_http_request_trailers => d.get_http_request_trailers();
+    get_http_request_trailers_bytes => d.get_http_request_trailers_bytes();
+    set_http_request_trailers => d.set_http_request_trailers(vec![("a", "b")]);
+    set_http_request_trailers_bytes => d.set_http_request_trailers_bytes(vec![("a", &b"b"[..])]);
+    get_http_request_trailer => d.get_http_request_trailer("a");
+    get_http_request_trailer_bytes => d.get_http_request_trailer_bytes("a");
+    set_http_request_trailer => d.set_http_request_trailer("a", Some("b"));
+    set_http_request_trailer_bytes => d.set_http_request_trailer_bytes("a", Some(b"b"));
+    add_http_request_trailer => d.add_http_request_trailer("a", "b");
+    add_http_request_trailer_bytes => d.add_http_request_trailer_bytes("a", b"b");
+    remove_http_request_trailer => d.remove_http_request_trailer("a");
+    resume_http_request => d.resume_http_request();
+    reset_http_request => d.reset_http_request();
+    get_http_response_headers => d.get_http_response_headers();
+    get_http_response_headers_bytes => d.get_http_response_headers_bytes();
+    set_http_response_headers => d.set_http_response_headers(vec![("a", "b")]);
+    set_http_response_headers_bytes => d.set_http_response_headers_bytes(vec![("a", &b"b"[..])]);
+    get_http_response_header => d.get_http_response_header("a");
+    get_http_response_header_bytes => d.get_http_response_header_bytes("a");
+    set_http_response_header => d.set_http_response_header("a", Some("b"));
+    set_http_response_header_bytes => d.set_http_response_header_bytes("a", Some(b"b"));
+    add_http_response_header => d.add_http_response_header("a", "b");
+    add_http_response_header_bytes => d.add_http_response_header_bytes("a", b"b");
+    remove_http_response_header => d.remove_http_response_header("a");
+    get_http_response_body => d.get_http_response_body(0, 10);
+    set_http_response_body => d.set_http_response_body(0, 1, b"x");
+    get_http_response_trailers => d.get_http_response_trailers();
+    get_http_response_trailers_bytes => d.get_http_response_trailers_bytes();
+    set_http_response_trailers => d.set_http_response_trailers(vec![("a", "b")]);
+    set_http_response_trailers_bytes => d.set_http_response_trailers_bytes(vec![("a", &b"b"[..])]);
+    get_http_response_trailer => d.get_http_response_trailer("a");
+    get_http_response_trailer_bytes => d.get_http_response_trailer_bytes("a");
+    set_http_response_trailer => d.set_http_response_trailer("a", Some("b"));
+    set_http_response_trailer_bytes => d.set_http_response_trailer_bytes("a", Some(b"b"));
+    add_http_response_trailer => d.add_http_response_trailer("a", "b");
+    add_http_response_trailer_bytes => d.add_http_response_trailer_bytes("a", b"b");
+    remove_http_response_trailer => d.remove_http_response_trailer("a");
+    resume_http_response => d.resume_http_response();
+    reset_http_response => d.reset_http_response();
+    send_http_response => d.send_http_response(500, vec![], None);
+    send_grpc_response => d.send_grpc_response(GrpcStatusCode::Internal, None, vec![]);
 }
