@@ -57,7 +57,7 @@ def env_for(home: Path) -> dict[str, str]:
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr[-2000:]}")
@@ -83,9 +83,9 @@ def hand_run_argv(project: Path, home: Path) -> list[str]:
         from wasmbuild.build import container, sources
         from wasmbuild.build.context import builder_tag
         from wasmbuild.build.pipeline import work_dir_for
+        from wasmbuild.build.plan import CONTAINER_TOOLS
         from wasmbuild.config import load_project
         from wasmbuild.languages import LANGUAGES
-        from wasmbuild.build.plan import CONTAINER_TOOLS
 
         loaded = load_project(project)
         config = loaded.config

@@ -54,6 +54,9 @@ def assert_loads(module: Path, abi: str = "0.2.1") -> None:
     ("cpp-bazel", ("--toolchain", "emscripten")),
     ("rust", ()),
     ("assemblyscript", ()),
+    ("new:cpp", ()),
+    ("new:cpp", ("--toolchain", "emscripten")),
+    ("new:cpp", ("--mode", "direct")),
     ("new:rust", ()),
     ("new:assemblyscript", ()),
     ("new:assemblyscript:solo-io:0.2.0", ()),
@@ -97,7 +100,7 @@ def test_an_unchanged_project_is_a_cache_hit_without_a_container(builder_image: 
     assert third["status"] == "built (container)" and third["sha"] != first["sha"]
 
 
-@pytest.mark.parametrize("kind", ["cpp-bazel", "new:rust", "new:assemblyscript"])
+@pytest.mark.parametrize("kind", ["new:cpp", "new:rust", "new:assemblyscript"])
 def test_two_clean_builds_are_byte_identical(builder_image: str, make_project: Any, tmp_path: Path,
                                              kind: str) -> None:
     digests = []
@@ -108,6 +111,13 @@ def test_two_clean_builds_are_byte_identical(builder_image: str, make_project: A
         _, summary = build(project, "--no-cache", env={"WASMBUILD_HOME": str(home)})
         digests.append(summary["sha"])
     assert digests[0] == digests[1]
+
+
+def test_bazel_and_the_direct_compile_build_the_same_module(builder_image: str, make_project: Any) -> None:
+    project = make_project("new:cpp")
+    _, bazel = build(project)
+    _, direct = build(project, "--mode", "direct")
+    assert bazel["sha"] == direct["sha"]
 
 
 def test_a_compile_error_exits_4_with_the_compilers_last_lines(builder_image: str, make_project: Any) -> None:
@@ -168,7 +178,7 @@ def test_two_concurrent_builds_into_one_store(builder_image: str, make_project: 
 
 def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image: str, make_project: Any,
                                                                     docker_client: Any) -> None:
-    project = make_project("cpp-bazel")
+    project = make_project("new:cpp")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", "build", str(project), "--backend", "container"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -34,6 +34,8 @@ def host_build(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     ("cpp", ("--toolchain", "zig")),
     ("cpp-bazel", ()),
     ("rust", ()),
+    ("new:cpp", ()),
+    ("new:cpp", ("--mode", "direct", "--toolchain", "zig")),
     ("new:rust", ()),
 ])
 def test_each_toolchain_builds_on_the_host(make_project: Any, kind: str, options: tuple[str, ...]) -> None:
