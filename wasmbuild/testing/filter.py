@@ -1,107 +1,33 @@
-"""Test a compiled proxy-wasm filter from Python, without Envoy.
-
-``wasmbuild.testing`` runs the real ``.wasm`` under wasmbuild's emulated proxy-wasm host (on
-wasmtime): the same call sequence Envoy makes, the host functions of the module's ABI version,
-WASI, a manual clock, and scripted answers for HTTP and gRPC calls. Tests assert on what a proxy
-would see: the headers as the filter left them, bodies, local responses, logs and metrics.
-
-A first test::
-
-    from wasmbuild.testing import load_filter
-
-    def test_adds_the_configured_header():
-        with load_filter("build/filter.wasm", root_id="add_header",
-                         plugin_config={"name": "x-team", "value": "edge"}) as f:
-            stream = f.http_stream()
-            assert stream.send_request_headers() == "continue"
-            assert stream.send_response_headers({":status": "200"}) == "continue"
-            assert stream.response_headers["x-team"] == "edge"
-            stream.finish()
-            assert "debug" in {record.level for record in f.logs}
-
-Inside a wasmbuild project the module path and the root id can be left out: they come from
-``wasmbuild.toml`` ([build] output, [project] root_id) or the ``runtime-config.json``.
-
-In a ``conftest.py``, ``filter_fixture`` makes a pytest fixture that loads the filter for each
-test and shuts it down afterwards::
-
-    from wasmbuild.testing import filter_fixture
-
-    add_header = filter_fixture(plugin_config={"name": "x-team", "value": "edge"})
-
-    # test_filter.py
-    def test_hello(add_header):
-        stream = add_header.run_http()
-        assert stream.response_headers["hello"] == "world!"
-
-A filter that traps, loops past its budget, exhausts its memory or hands a host call a bad
-pointer raises :class:`CallbackFailure` (a ``wasmbuild.errors.FilterFailure``) naming the
-callback, with the wasm backtrace.
-"""
+"""Filter and load_filter: a filter loaded, started and configured as Envoy adds a plugin."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
 from wasmbuild.errors import FilterFailure
 from wasmbuild.host import lifecycle, properties
-from wasmbuild.host.contexts import HttpContext
 from wasmbuild.host.discovery import discover_root_id, project_module
-from wasmbuild.host.pairs import HeaderMap, Pair, to_bytes
+from wasmbuild.host.pairs import to_bytes
 from wasmbuild.host.state import (
     GrpcCall,
     GrpcResponse,
     HttpCall,
     HttpCallResponse,
-    LocalResponse,
     LogRecord,
     ManualClock,
     SharedState,
 )
 from wasmbuild.host.vm import DEFAULT_BUDGET, DEFAULT_MEMORY_LIMIT, CallbackFailure, FilterVm, VmOptions
+from wasmbuild.testing.headers import HeadersLike, to_pairs
+from wasmbuild.testing.stream import HttpStream
 
-__all__ = [
-    "CONTINUE",
-    "DEFAULT_REQUEST_HEADERS",
-    "DEFAULT_RESPONSE_HEADERS",
-    "PAUSE",
-    "Action",
-    "CallbackFailure",
-    "ConfigurationRejected",
-    "Filter",
-    "FilterFailure",
-    "GrpcCall",
-    "GrpcResponse",
-    "Headers",
-    "HttpCall",
-    "HttpCallResponse",
-    "HttpStream",
-    "LocalResponse",
-    "LogRecord",
-    "ManualClock",
-    "SharedState",
-    "filter_factory",
-    "filter_fixture",
-    "load_filter",
-    "project_module",
-]
-
-Action = Literal["continue", "pause"]
-CONTINUE: Action = "continue"
-PAUSE: Action = "pause"
-
-HeadersLike: TypeAlias = "Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] | Headers"
 ConfigLike: TypeAlias = "str | bytes | Mapping[str, Any] | list[Any] | None"
 HttpResponder: TypeAlias = "HttpCallResponse | Callable[[HttpCall], HttpCallResponse | None]"
 GrpcResponder: TypeAlias = "GrpcResponse | Callable[[GrpcCall], GrpcResponse | None]"
-
-DEFAULT_REQUEST_HEADERS: tuple[tuple[str, str], ...] = (
-    (":method", "GET"), (":path", "/"), (":authority", "localhost"), (":scheme", "http"))
-DEFAULT_RESPONSE_HEADERS: tuple[tuple[str, str], ...] = ((":status", "200"),)
 
 
 class ConfigurationRejected(FilterFailure):
@@ -112,88 +38,6 @@ class ConfigurationRejected(FilterFailure):
         self.logs = logs
 
 
-def _text(value: bytes) -> str:
-    return value.decode("utf-8", "replace")
-
-
-class Headers:
-    """Headers (or trailers) in order, as the filter left them. Names are lower-case.
-
-    >>> h = Headers([(":status", "200"), ("set-cookie", "a=1"), ("set-cookie", "b=2")])
-    >>> h["set-cookie"], h.get_all("set-cookie"), "x-missing" in h
-    ('a=1', ['a=1', 'b=2'], False)
-    >>> h == [(":status", "200"), ("set-cookie", "a=1"), ("set-cookie", "b=2")]
-    True
-    """
-
-    __slots__ = ("_pairs",)
-
-    def __init__(self, pairs: Iterable[tuple[str | bytes, str | bytes]] = ()) -> None:
-        self._pairs: list[tuple[str, str]] = [
-            (k.decode("utf-8", "replace") if isinstance(k, bytes) else k,
-             v.decode("utf-8", "replace") if isinstance(v, bytes) else v) for k, v in pairs]
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """The first value of `name` (case-insensitive), or `default`."""
-        name = name.lower()
-        return next((v for k, v in self._pairs if k.lower() == name), default)
-
-    def get_all(self, name: str) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self._pairs if k.lower() == name]
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(f"no header {name!r} in {self!r}")
-        return value
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._pairs)
-
-    def names(self) -> list[str]:
-        return [k for k, _ in self._pairs]
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(list(self._pairs))
-
-    def __len__(self) -> int:
-        return len(self._pairs)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Headers):
-            return self._pairs == other._pairs
-        if isinstance(other, Mapping):
-            return dict(self._pairs) == dict(other) and len(self._pairs) == len(other)
-        if isinstance(other, (list, tuple)):
-            return self._pairs == [tuple(p) for p in other]
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Headers({self._pairs!r})"
-
-
-_DEFAULT_REQUEST = tuple((k.encode(), v.encode()) for k, v in DEFAULT_REQUEST_HEADERS)
-_DEFAULT_RESPONSE = tuple((k.encode(), v.encode()) for k, v in DEFAULT_RESPONSE_HEADERS)
-
-
-def _pairs(headers: HeadersLike | None, default: Iterable[Pair] = ()) -> list[Pair]:
-    if headers is None:
-        return list(default)
-    if isinstance(headers, Headers):
-        items: Iterable[Any] = headers.items()
-    elif isinstance(headers, Mapping):
-        items = headers.items()
-    else:
-        items = headers
-    return [(to_bytes(k).lower(), to_bytes(v)) for k, v in items]
-
-
 def _config_bytes(config: ConfigLike) -> bytes:
     if config is None:
         return b""
@@ -202,151 +46,6 @@ def _config_bytes(config: ConfigLike) -> bytes:
     if isinstance(config, str):
         return config.encode("utf-8")
     return json.dumps(config).encode("utf-8")
-
-
-def _headers_view(found: HeaderMap | None) -> Headers:
-    return Headers(found.pairs() if found is not None else [])
-
-
-class HttpStream:
-    """One HTTP stream through the filter. Send each part in order; read what the filter did.
-
-    Every ``send_*`` method calls the matching ``proxy_on_*`` callback and returns its action
-    (``"continue"`` or ``"pause"``); a pause is recorded, not waited on, so a test can go on and
-    check what the filter does next (``request_action`` tells whether it resumed since).
-    """
-
-    def __init__(self, filter: Filter, context: HttpContext) -> None:
-        self._filter = filter
-        self._ctx = context
-
-    @property
-    def id(self) -> int:
-        """The stream's context id (the root context is 1, streams count up from 2)."""
-        return self._ctx.id
-
-    # -- driving -------------------------------------------------------------------------------
-    def send_request_headers(self, headers: HeadersLike | None = None, *, end_of_stream: bool = False) -> Action:
-        """proxy_on_request_headers; `headers` default to a GET / for localhost over http."""
-        return lifecycle.send_headers(self._filter.vm, self._ctx, "request",
-                                      _pairs(headers, _DEFAULT_REQUEST), end_of_stream)
-
-    def send_request_body(self, body: str | bytes, *, end_of_stream: bool = True) -> Action:
-        """proxy_on_request_body with this chunk (appended to what the filter is buffering)."""
-        return lifecycle.send_body(self._filter.vm, self._ctx, "request", to_bytes(body), end_of_stream)
-
-    def send_request_trailers(self, trailers: HeadersLike) -> Action:
-        return lifecycle.send_trailers(self._filter.vm, self._ctx, "request", _pairs(trailers))
-
-    def send_response_headers(self, headers: HeadersLike | None = None, *, end_of_stream: bool = False) -> Action:
-        """proxy_on_response_headers; `headers` default to ``:status: 200``."""
-        return lifecycle.send_headers(self._filter.vm, self._ctx, "response",
-                                      _pairs(headers, _DEFAULT_RESPONSE), end_of_stream)
-
-    def send_response_body(self, body: str | bytes, *, end_of_stream: bool = True) -> Action:
-        return lifecycle.send_body(self._filter.vm, self._ctx, "response", to_bytes(body), end_of_stream)
-
-    def send_response_trailers(self, trailers: HeadersLike) -> Action:
-        return lifecycle.send_trailers(self._filter.vm, self._ctx, "response", _pairs(trailers))
-
-    def run(self, request_headers: HeadersLike | None = None, request_body: str | bytes | None = None,
-            response_headers: HeadersLike | None = None, response_body: str | bytes | None = None, *,
-            request_trailers: HeadersLike | None = None, response_trailers: HeadersLike | None = None,
-            finish: bool = True) -> HttpStream:
-        """Send every part of the stream in order, then finish it (unless `finish` is False).
-
-        Request headers (default: GET / for localhost), the body and trailers if given; then,
-        unless the filter sent a local response, response headers (default ``:status: 200``),
-        body and trailers. A pause does not stop the sequence: it is recorded in the actions.
-        """
-        last_request = request_body is None and request_trailers is None
-        self.send_request_headers(request_headers, end_of_stream=last_request)
-        if request_body is not None:
-            self.send_request_body(request_body, end_of_stream=request_trailers is None)
-        if request_trailers is not None:
-            self.send_request_trailers(request_trailers)
-        if self.local_response is None:
-            last_response = response_body is None and response_trailers is None
-            self.send_response_headers(response_headers, end_of_stream=last_response)
-            if response_body is not None and self.local_response is None:
-                self.send_response_body(response_body, end_of_stream=response_trailers is None)
-            if response_trailers is not None and self.local_response is None:
-                self.send_response_trailers(response_trailers)
-        if finish:
-            self.finish()
-        return self
-
-    def finish(self) -> None:
-        """End the stream: proxy_on_log, proxy_on_done, proxy_on_delete (in the filter's order)."""
-        lifecycle.finish_stream(self._filter.vm, self._ctx)
-
-    def __enter__(self) -> HttpStream:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if kind is None:
-            self.finish()
-
-    # -- what the filter left ------------------------------------------------------------------
-    @property
-    def request_headers(self) -> Headers:
-        return _headers_view(self._ctx.request_headers)
-
-    @property
-    def response_headers(self) -> Headers:
-        return _headers_view(self._ctx.response_headers)
-
-    @property
-    def request_trailers(self) -> Headers:
-        return _headers_view(self._ctx.request_trailers)
-
-    @property
-    def response_trailers(self) -> Headers:
-        return _headers_view(self._ctx.response_trailers)
-
-    @property
-    def request_body(self) -> bytes | None:
-        """The request body as it leaves the filter (None if none was sent or set)."""
-        return self._ctx.request_body.content()
-
-    @property
-    def response_body(self) -> bytes | None:
-        return self._ctx.response_body.content()
-
-    @property
-    def request_action(self) -> Action | None:
-        """The request direction's state: the last callback's action, or continue once resumed."""
-        return self._ctx.request_action
-
-    @property
-    def response_action(self) -> Action | None:
-        return self._ctx.response_action
-
-    @property
-    def local_response(self) -> LocalResponse | None:
-        """The response the filter sent with proxy_send_local_response, if it did."""
-        return self._ctx.local_response
-
-    @property
-    def closed(self) -> frozenset[str]:
-        """Directions the filter reset with proxy_close_stream ("request", "response")."""
-        return frozenset(self._ctx.closed)
-
-    @property
-    def finished(self) -> bool:
-        return self._ctx.done
-
-    @property
-    def http_calls(self) -> list[HttpCall]:
-        """HTTP calls made while this stream's context was current."""
-        return [c for c in self._filter.vm.http_calls if c.context_id == self._ctx.id]
-
-    def set_property(self, path: str, value: str | bytes | int | bool | Mapping[str, str]) -> None:
-        """A property this stream's filter will read (e.g. ``"source.address"``)."""
-        self._ctx.properties[properties.path_of(path)] = properties.encode_user_value(path, value)
-
-    def __repr__(self) -> str:
-        return f"<HttpStream {self.id} request={self.request_action} response={self.response_action}>"
 
 
 class Filter:
@@ -451,7 +150,7 @@ class Filter:
                           trailers: HeadersLike | None = None) -> None:
         """Answer a call (the oldest pending one by default): proxy_on_http_call_response."""
         target = self._http_call(call)
-        response = HttpCallResponse(status, tuple(_pairs(headers)), to_bytes(body), tuple(_pairs(trailers)))
+        response = HttpCallResponse(status, tuple(to_pairs(headers)), to_bytes(body), tuple(to_pairs(trailers)))
         lifecycle.deliver_http_response(self.vm, target, response)
 
     def fail_http_call(self, call: HttpCall | int | None = None) -> None:
@@ -487,8 +186,8 @@ class Filter:
                           status_message: str = "", initial_metadata: HeadersLike | None = None,
                           trailing_metadata: HeadersLike | None = None) -> None:
         """Answer a unary gRPC call: the message when status is 0, else a close with the status."""
-        response = GrpcResponse(to_bytes(message), status, status_message, tuple(_pairs(initial_metadata)),
-                                tuple(_pairs(trailing_metadata)))
+        response = GrpcResponse(to_bytes(message), status, status_message, tuple(to_pairs(initial_metadata)),
+                                tuple(to_pairs(trailing_metadata)))
         lifecycle.deliver_grpc_response(self.vm, self._grpc_call(call), response)
 
     def grpc_stream_receive(self, call: GrpcCall | int, message: str | bytes,
@@ -496,7 +195,7 @@ class Filter:
         """Deliver a message on an open gRPC stream (proxy_on_grpc_receive)."""
         target = self._grpc_call(call)
         if initial_metadata is not None:
-            lifecycle.grpc_metadata(self.vm, target, _pairs(initial_metadata), trailing=False)
+            lifecycle.grpc_metadata(self.vm, target, to_pairs(initial_metadata), trailing=False)
         lifecycle.grpc_message(self.vm, target, to_bytes(message))
         self.vm.drain()
 
@@ -505,7 +204,7 @@ class Filter:
         """Close a gRPC stream from the server side (trailing metadata, then proxy_on_grpc_close)."""
         target = self._grpc_call(call)
         if trailing_metadata is not None:
-            lifecycle.grpc_metadata(self.vm, target, _pairs(trailing_metadata), trailing=True)
+            lifecycle.grpc_metadata(self.vm, target, to_pairs(trailing_metadata), trailing=True)
         lifecycle.grpc_close(self.vm, target, status, message)
         self.vm.drain()
 
@@ -650,46 +349,3 @@ def load_filter(module: str | Path | bytes | None = None, *, plugin_config: Conf
                                     f"false){said}", "check the configuration against what the filter expects",
                                     list(vm.logs))
     return loaded
-
-
-def filter_fixture(module: str | Path | bytes | None = None, *, scope: str = "function",
-                   **options: Any) -> Any:
-    """A pytest fixture that loads the filter for each test and shuts it down afterwards.
-
-    In a conftest.py: ``add_header = filter_fixture(plugin_config={...})``; tests then take an
-    ``add_header`` argument. `options` are those of :func:`load_filter`.
-    """
-    import pytest
-
-    def fixture() -> Iterator[Filter]:
-        loaded = load_filter(module, **options)
-        yield loaded
-        if loaded.vm.failed is None:
-            loaded.close()
-
-    return pytest.fixture(scope=scope)(fixture)  # type: ignore[call-overload]
-
-
-def filter_factory(module: str | Path | bytes | None = None, *, scope: str = "function", **defaults: Any) -> Any:
-    """A pytest fixture giving a ``load(**overrides) -> Filter`` function, for tests that need
-    several configurations; every filter it loaded is shut down after the test.
-
-    ``load_add_header = filter_factory()`` then ``f = load_add_header(plugin_config="{}")``.
-    """
-    import pytest
-
-    def fixture() -> Iterator[Callable[..., Filter]]:
-        loaded: list[Filter] = []
-
-        def load(**overrides: Any) -> Filter:
-            target = overrides.pop("module", module)
-            filt = load_filter(target, **{**defaults, **overrides})
-            loaded.append(filt)
-            return filt
-
-        yield load
-        for filt in loaded:
-            if filt.vm.failed is None:
-                filt.close()
-
-    return pytest.fixture(scope=scope)(fixture)  # type: ignore[call-overload]
