@@ -130,7 +130,7 @@ def test_rust_without_cdylib_is_a_config_error(tmp_path: Path) -> None:
 def test_assemblyscript_plans_follow_the_compiler_version(tmp_path: Path) -> None:
     project = copy_project("assemblyscript", tmp_path / "p")
     install, compile_step = plan_for(project).steps[1:]
-    assert install == ("/opt/wasmbuild/bin/wasmbuild-npm-install",)
+    assert install == ("sh", "/opt/wasmbuild/bin/wasmbuild-npm-install")
     assert compile_step[:3] == ("node", "node_modules/.bin/asc", "assembly/index.ts")
     assert "-o" in compile_step and "node_modules/@assemblyscript/wasi-shim/asconfig.json" in compile_step
     package = project / "package.json"

@@ -57,7 +57,8 @@ class AssemblyScript:
             flags = [output_flag, OUTPUT, "--use", "abort=abort_proc_exit", "-O3", "--noColors"]
             if version >= (0, 20) and "@assemblyscript/wasi-shim" in packages:
                 flags += ["--config", WASI_SHIM_CONFIG]
-        install = (str(workspace.tools / "wasmbuild-npm-install"),)
+        # through sh: an installed wheel may not keep the script's exec bit
+        install = ("sh", str(workspace.tools / "wasmbuild-npm-install"))
         compile_step = (*tools("node"), "node_modules/.bin/asc", entry, *flags)
         env = {"WASMBUILD_NPM_OFFLINE": "1" if workspace.offline else "0",
                **tools.env}
