@@ -118,10 +118,17 @@ class ContainerRun:
             raise _api_problem(exc) from None
 
     def stream(self, relay: Relay) -> int:
-        for chunk in self.container.logs(stream=True, follow=True, stdout=True, stderr=True):
-            relay.feed(chunk)
-        relay.close()
-        result = self.container.wait()
+        from docker.errors import DockerException
+        from requests.exceptions import RequestException
+
+        try:
+            for chunk in self.container.logs(stream=True, follow=True, stdout=True, stderr=True):
+                relay.feed(chunk)
+            relay.close()
+            result = self.container.wait()
+        except (DockerException, RequestException) as exc:
+            raise EnvironmentProblem(f"lost the Docker daemon during the build ({api_error_text(exc)})",
+                                     "check that dockerd is still running, then build again") from None
         return int(result.get("StatusCode", 1))
 
 
