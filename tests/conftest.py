@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.deploy",
     "tests.fixtures.rust_sdk",
     "tests.fixtures.cpp_sdk",
+    "tests.fixtures.builder",
 ]

@@ -1,0 +1,92 @@
+"""What a build hands over, and how: the request and result values, and delivery of the module to
+the project's output and the local store. Kept free of pydantic and docker-py: the no-op path
+(noop.py) uses it too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from wasmbuild.errors import ConfigError, from_os_error
+
+
+class BuildRequest(NamedTuple):
+    path: str = "."
+    backend: str | None = None
+    ref: str | None = None
+    no_cache: bool = False
+    output: str | None = None
+    toolchain: str | None = None
+    mode: str | None = None
+
+
+class BuildResult(NamedTuple):
+    path: Path
+    size: int
+    sha256: str
+    abi: str | None
+    seconds: float
+    cache_hit: bool
+    ref: str
+    backend: str
+
+
+def runtime_config(path: Path, abi: str, root_id: str) -> dict[str, Any]:
+    """The project's runtime-config.json, or wasme's default for its ABI and root id."""
+    from wasmbuild.store import default_runtime_config
+
+    if not path.is_file():
+        return default_runtime_config([f"v{abi}"], [root_id])
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ConfigError(f"{path.name}: not valid JSON: {error}", f"fix {path}") from None
+    except OSError as exc:
+        raise from_os_error(exc, f"cannot read {path}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: must be a JSON object", f"fix {path}")
+    return data
+
+
+def write_output(module: bytes, output: Path) -> None:
+    """Write the module atomically (a temporary file renamed into place); leave it alone when it
+    already holds these bytes, so its mtime only changes with its content."""
+    try:
+        if output.is_file() and output.read_bytes() == module:
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        temp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(module)
+            os.replace(temp, output)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise from_os_error(exc, f"cannot write {output}") from exc
+
+
+def store_module(module: bytes, ref: str, config: dict[str, Any]) -> Path:
+    """Put the module in the local store unless that exact entry is there; return its directory."""
+    from wasmbuild.store import Store
+
+    store = Store()
+    digest = "sha256:" + hashlib.sha256(module).hexdigest()
+    existing = store.find(ref)
+    if existing is None or existing.digest != digest or dict(existing.runtime_config) != config:
+        existing = store.put(ref, module, config)
+    return existing.directory
+
+
+def entry_stamp(directory: Path) -> str:
+    """Identifies one write of a store entry (entries are renamed into place: a new inode each time)."""
+    try:
+        st = os.stat(directory / "descriptor.json")
+    except OSError:
+        return ""
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"

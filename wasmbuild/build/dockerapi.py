@@ -1,0 +1,67 @@
+"""One way to reach the Docker daemon, with its failures turned into our errors.
+
+docker-py raises a handful of exception types (requests' ConnectionError wrapped in
+DockerException, APIError, ImageNotFound...). Everything here maps them to one-line messages
+with a hint, so no caller ever shows a docker-py traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from wasmbuild.errors import EnvironmentProblem
+
+DAEMON_HINT = ("start the daemon ('sudo systemctl start docker', or 'sudo dockerd &'), "
+               "or build on this machine with --backend host")
+
+
+def describe_host() -> str:
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def connect(timeout: int = 600) -> Any:
+    """A docker-py client that has answered a ping; EnvironmentProblem (exit 5) when the daemon is down."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except (DockerException, OSError) as exc:
+        raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
+                                 DAEMON_HINT) from None
+    except Exception as exc:  # requests' own errors when docker-py does not wrap them
+        raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
+                                 DAEMON_HINT) from None
+    return client
+
+
+def daemon_answers(timeout: int = 3) -> bool:
+    """True when a daemon answers quickly (used by --backend auto to choose)."""
+    try:
+        client = connect(timeout=timeout)
+    except EnvironmentProblem:
+        return False
+    client.close()
+    return True
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # requests' messages nest the cause several levels deep; the innermost part says the most
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused"
+    if "No such file or directory" in text or "FileNotFoundError" in text:
+        return "no socket there"
+    if "Permission denied" in text:
+        return "permission denied on the socket"
+    return text[:200]
+
+
+def api_error_text(exc: BaseException) -> str:
+    """The daemon's own explanation from an APIError, without docker-py's wrapping."""
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return str(explanation.decode() if isinstance(explanation, bytes) else explanation)
+    return _short(exc)

@@ -1,0 +1,93 @@
+"""Rust: `cargo build --release --offline --target wasm32-wasi` with a rustc that has the wasm32-wasi
+standard library (Debian's rustc 1.63 + libstd-rust-dev-wasm32; a rustup toolchain with the target)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from wasmbuild.build.plan import BuildPlan, Tools, Workspace, make_plan
+from wasmbuild.config import Project
+from wasmbuild.errors import ConfigError
+from wasmbuild.languages import probe
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+NAME = "rust"
+TARGET = "wasm32-wasi"
+# Debian's rustc comes first among the candidates PATH does not list first: rustup's proxy in
+# ~/.cargo/bin often shadows it and has no wasm target.
+RUSTC_CANDIDATES = ("/usr/bin/rustc", "/usr/local/bin/rustc")
+INSTALL_HINT = ("a rustc with the wasm32-wasi target (Debian: apt-get install rustc cargo libstd-rust-dev-wasm32 "
+                "lld; rustup: rustup target add wasm32-wasi)")
+
+
+def crate_artifact_name(directory: Path) -> str:
+    """The cdylib's file name: [lib] name, else the package name, with '-' as '_'."""
+    manifest = directory / "Cargo.toml"
+    try:
+        with open(manifest, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError:
+        raise ConfigError(f"{directory}: a rust project needs a Cargo.toml",
+                          "run 'wasmbuild new --lang rust' for a working layout") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"Cargo.toml: not valid TOML: {error}") from None
+    lib = data.get("lib") or {}
+    name = lib.get("name") or (data.get("package") or {}).get("name")
+    if not name:
+        raise ConfigError("Cargo.toml: [package] name is missing")
+    crate_types = lib.get("crate-type") or []
+    if "cdylib" not in crate_types:
+        raise ConfigError('Cargo.toml: [lib] crate-type must include "cdylib" to produce a .wasm module',
+                          'add crate-type = ["cdylib"] under [lib]')
+    return str(name).replace("-", "_")
+
+
+class Rust:
+    name = NAME
+
+    def plan(self, project: Project, workspace: Workspace, tools: Tools) -> BuildPlan:
+        crate = crate_artifact_name(project.directory)
+        # Offline in the container (no network there; a clear error instead of a retry loop). On the
+        # host, cargo keeps the user's CARGO_HOME and may fetch what the lock file names.
+        offline = ("--offline",) if workspace.offline else ()
+        step = (*tools("cargo"), "build", "--release", *offline, "--target", TARGET)
+        env = {"CARGO_TARGET_DIR": str(workspace.cache / "target"), "CARGO_TERM_PROGRESS_WHEN": "never",
+               "CARGO_INCREMENTAL": "0", **tools.env}
+        if workspace.offline:
+            env["CARGO_HOME"] = str(workspace.cache / "cargo")
+        return make_plan(NAME, f"cargo build --release --target {TARGET}", [step], env,
+                         workspace.cache / "target" / TARGET / "release" / f"{crate}.wasm")
+
+    def probe_host(self, project: Project) -> Tools | str:
+        found = find_wasm_rustc()
+        if found is None:
+            return f"missing on this machine: {INSTALL_HINT}"
+        rustc, cargo = found
+        return Tools({"cargo": (cargo,), "rustc": (rustc,)}, {"RUSTC": rustc})
+
+
+def find_wasm_rustc() -> tuple[str, str] | None:
+    """(rustc, cargo) of the first toolchain whose sysroot has lib/rustlib/wasm32-wasi."""
+    seen: set[str] = set()
+    for candidate in (probe.which("rustc"), *RUSTC_CANDIDATES):
+        if not candidate or candidate in seen or not probe.executable(candidate):
+            continue
+        seen.add(candidate)
+        sysroot = probe.output([candidate, "--print", "sysroot"])
+        if not sysroot or not (Path(sysroot) / "lib/rustlib" / TARGET).is_dir():
+            continue
+        cargo = Path(candidate).with_name("cargo")
+        if probe.executable(cargo):
+            return candidate, str(cargo)
+        on_path = probe.which("cargo")
+        if on_path:
+            return candidate, on_path
+    return None
+
+
+LANGUAGE = Rust()
