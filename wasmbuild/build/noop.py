@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from wasmbuild import __version__
+from wasmbuild import __version__, fileio
 from wasmbuild.build import deliver, rawdocker, sources
 from wasmbuild.build.cache import BuildCache, final_key, tools_identity
 from wasmbuild.build.deliver import BuildRequest, BuildResult
+from wasmbuild.errors import WasmbuildError
 from wasmbuild.paths import build_cache_dir
 
 MEMO_FORMAT = "1"
@@ -77,10 +78,8 @@ def remember(request: BuildRequest, directory: Path, memo: Memo) -> None:
         key = request_key(request, directory, (directory / PROJECT_FILE).read_bytes())
         target = memo_dir()
         target.mkdir(parents=True, exist_ok=True)
-        temp = target / f".tmp-{os.getpid()}-{key[:16]}"
-        temp.write_text(json.dumps(memo._asdict()), encoding="utf-8")
-        os.replace(temp, target / key)
-    except OSError:
+        fileio.write_atomic(target / key, json.dumps(memo._asdict()).encode(), sync=False)
+    except (OSError, WasmbuildError):
         pass
 
 

@@ -9,13 +9,11 @@ multi-line strings as literal blocks.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wasmbuild.errors import from_os_error
+from wasmbuild import fileio
 
 FORMATS = ("yaml", "json")
 
@@ -54,23 +52,5 @@ def render(objects: Sequence[Mapping[str, Any]], fmt: str = "yaml") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory, renamed into place:
-    readers see the old file or the whole new one, never a half-written one."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {path}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise from_os_error(exc, f"cannot write {path}") from exc
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write the manifest `text` to `path` atomically (see wasmbuild.fileio), readable by all (0644)."""
+    fileio.write_atomic(path, text.encode("utf-8"), mode=0o644)

@@ -4,17 +4,15 @@ import is one the host links for that version, as Envoy would before instantiati
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import wasmtime
 
-from wasmbuild import __version__, abi
-from wasmbuild.errors import FilterFailure
+from wasmbuild import __version__, abi, fileio
+from wasmbuild.errors import FilterFailure, WasmbuildError
 from wasmbuild.host import tables
 from wasmbuild.host.tables import Signature
 
@@ -70,11 +68,8 @@ def _compile_cached(digest: str, data: bytes) -> wasmtime.Module:
                             "check that the file is the .wasm your build produced") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(module.serialize())
-        os.replace(tmp, path)
-    except OSError:
+        fileio.write_atomic(path, module.serialize(), sync=False)
+    except (OSError, WasmbuildError):
         pass
     return module
 
