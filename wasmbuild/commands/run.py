@@ -1,8 +1,8 @@
 """`wasmbuild run`: one HTTP stream through a filter under the local proxy-wasm host.
 
-    wasmbuild run FILTER [--plugin-config TEXT|@FILE] [--vm-config TEXT|@FILE] [--root-id ID]
-                  [-H|--request-header 'name: value']... [--request-body TEXT|@FILE]
-                  [--response-header 'name: value']... [--response-body TEXT|@FILE]
+    wasmbuild run FILTER [--plugin-config TEXT|@FILE|@-] [--vm-config TEXT|@FILE|@-] [--root-id ID]
+                  [-H|--request-header 'name: value']... [--request-body TEXT|@FILE|@-]
+                  [--response-header 'name: value']... [--response-body TEXT|@FILE|@-]
                   [--property PATH=VALUE]... [--json]
 
 FILTER is a .wasm file or a reference in the local store. Without --root-id the root id comes
@@ -31,17 +31,17 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("filter", metavar="FILTER", help="a .wasm file, or a reference in the local store")
     parser.add_argument("--plugin-config", metavar="TEXT|@FILE", help="the plugin configuration (Envoy's "
-                        "configuration.value), as text or @file")
-    parser.add_argument("--vm-config", metavar="TEXT|@FILE", help="the VM configuration, as text or @file")
+                        "configuration.value), as text, @file or @- (stdin)")
+    parser.add_argument("--vm-config", metavar="TEXT|@FILE", help="the VM configuration, as text, @file or @- (stdin)")
     parser.add_argument("--root-id", metavar="ID", help="the plugin's root id (default: from runtime-config.json "
                         "or wasmbuild.toml, else empty)")
     parser.add_argument("-H", "--request-header", metavar="'NAME: VALUE'", action="append", default=[],
                         help="a request header (repeatable; default :method GET, :path /, :authority localhost, "
                         ":scheme http)")
-    parser.add_argument("--request-body", metavar="TEXT|@FILE", help="the request body, as text or @file")
+    parser.add_argument("--request-body", metavar="TEXT|@FILE", help="the request body, as text, @file or @- (stdin)")
     parser.add_argument("--response-header", metavar="'NAME: VALUE'", action="append", default=[],
                         help="a response header (repeatable; default :status 200)")
-    parser.add_argument("--response-body", metavar="TEXT|@FILE", help="the response body, as text or @file")
+    parser.add_argument("--response-body", metavar="TEXT|@FILE", help="the response body, as text, @file or @- (stdin)")
     parser.add_argument("--property", metavar="PATH=VALUE", action="append", default=[],
                         help="a property the filter can read, e.g. source.address=10.0.0.1:5000 (repeatable)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -71,19 +71,17 @@ def parse_property(text: str) -> tuple[str, str]:
     return path.strip(), value
 
 
-def text_or_file(value: str | None, option: str) -> bytes | None:
-    """TEXT as UTF-8, or the bytes of FILE for @FILE."""
-    if value is None:
-        return None
-    if not value.startswith("@"):
-        return value.encode("utf-8")
-    path = Path(value[1:])
+def _option_bytes(value: str | None, option: str) -> bytes | None:
+    """A TEXT|@FILE|@- option (wasmbuild.argfile), every failure a usage error: `wasmbuild run` exits
+    2 for any bad argument, as its help and the README say."""
+    from wasmbuild import argfile
+    from wasmbuild.errors import WasmbuildError
+
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UsageError(f"{option} @{path}: {reason}",
-                         f"give {option} TEXT, or @FILE naming a readable file") from None
+        return argfile.read(value, option)
+    except WasmbuildError as error:
+        raise UsageError(error.message, error.hint or f"give {option} TEXT, @FILE naming a readable file, "
+                         "or @- for stdin") from None
 
 
 def _load(target: str) -> tuple[bytes, str, Path | None]:
@@ -120,10 +118,10 @@ def run(args: argparse.Namespace) -> int:
     request_headers = [parse_header(h) for h in args.request_header] or None
     response_headers = [parse_header(h) for h in args.response_header] or None
     props = dict(parse_property(p) for p in args.property)
-    plugin_config = text_or_file(args.plugin_config, "--plugin-config")
-    vm_config = text_or_file(args.vm_config, "--vm-config")
-    request_body = text_or_file(args.request_body, "--request-body")
-    response_body = text_or_file(args.response_body, "--response-body")
+    plugin_config = _option_bytes(args.plugin_config, "--plugin-config")
+    vm_config = _option_bytes(args.vm_config, "--vm-config")
+    request_body = _option_bytes(args.request_body, "--request-body")
+    response_body = _option_bytes(args.response_body, "--response-body")
     if args.budget is not None and args.budget <= 0:
         raise UsageError("--budget must be a positive number of instructions")
     if args.memory_limit is not None and args.memory_limit <= 0:

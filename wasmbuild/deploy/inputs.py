@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from wasmbuild.errors import ConfigError, UsageError, from_os_error
+from wasmbuild import argfile
+from wasmbuild.errors import ConfigError, UsageError
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -109,24 +108,14 @@ class PluginConfig:
 
 def load_plugin_config(spec: str | None, flag: str = "--config") -> PluginConfig | None:
     """`--config TEXT`, `--config @FILE` or `--config @-` (stdin), parsed as JSON; None when not given."""
-    if spec is None:
+    data = argfile.read(spec, flag)
+    if spec is None or data is None:
         return None
-    source = "the value"
-    text = spec
-    if spec.startswith("@"):
-        name = spec[1:]
-        if not name:
-            raise UsageError(f"{flag} @ names no file", f"write {flag} @FILE, {flag} @- for stdin, or inline JSON")
-        if name == "-":
-            text, source = sys.stdin.read(), "stdin"
-        else:
-            try:
-                text = Path(name).read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise ConfigError(f"{flag}: {name} is not UTF-8 text ({exc.reason})") from exc
-            except OSError as exc:
-                raise from_os_error(exc, f"{flag}: cannot read the plugin configuration") from exc
-            source = name
+    source = argfile.source(spec)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{flag}: {source} is not UTF-8 text ({exc.reason})") from exc
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
