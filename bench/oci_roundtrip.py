@@ -43,12 +43,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from wasmbuild import runtime_config  # noqa: E402
 from wasmbuild.oci.image import Image, pack  # noqa: E402
-from wasmbuild.store import Store, default_runtime_config  # noqa: E402
+from wasmbuild.store import Store  # noqa: E402
 
 TARGET = 1.5
 MODULE_BYTES = 1024 * 1024
-RUNTIME_CONFIG = default_runtime_config(["v0.2.1"], ["bench_root"])
+RUNTIME_CONFIG = runtime_config.default(["v0.2.1"], ["bench_root"])
 
 
 def module(tag: str) -> bytes:

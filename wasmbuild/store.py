@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmbuild import refs
+from wasmbuild import refs, runtime_config
 from wasmbuild.errors import NotFoundError, from_os_error
 from wasmbuild.paths import store_dir
 
 WASM_LAYER_MEDIA_TYPE = "application/vnd.module.wasm.content.layer.v1+wasm"
 MODULE_FILE = "filter.wasm"
 DESCRIPTOR_FILE = "descriptor.json"
-RUNTIME_CONFIG_FILE = "runtime-config.json"
+RUNTIME_CONFIG_FILE = runtime_config.FILE
 REF_FILE = "image_ref"
 _TEMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
@@ -63,10 +63,6 @@ class StoreEntry:
 def entry_id(ref: str) -> str:
     """The directory name of a ref: md5 of its canonical spelling, as wasme did."""
     return hashlib.md5(refs.normalize(ref).encode(), usedforsecurity=False).hexdigest()
-
-
-def default_runtime_config(abi_versions: list[str], root_ids: list[str]) -> dict[str, Any]:
-    return {"type": "envoy_proxy", "abiVersions": abi_versions, "config": {"rootIds": root_ids}}
 
 
 def descriptor_for(module: bytes) -> dict[str, Any]:

@@ -15,11 +15,12 @@ import pytest
 from tests.fixtures.common import run_cli
 from tests.fixtures.oci import wasm_module
 from tests.fixtures.registry import RegistryServer, TokenRegistry
-from wasmbuild.store import Store, default_runtime_config
+from wasmbuild import runtime_config
+from wasmbuild.store import Store
 
 pytestmark = pytest.mark.registry
 
-CONFIG = default_runtime_config(["v0.2.1"], ["root"])
+CONFIG = runtime_config.default(["v0.2.1"], ["root"])
 
 
 def login(server: RegistryServer, password: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

@@ -16,12 +16,13 @@ import pytest
 from tests.fixtures.common import run_cli
 from tests.fixtures.oci import wasm_module
 from tests.fixtures.registry import RegistryServer
+from wasmbuild import runtime_config
 from wasmbuild.oci import mediatypes as mt
-from wasmbuild.store import Store, default_runtime_config
+from wasmbuild.store import Store
 
 pytestmark = pytest.mark.registry
 
-RUNTIME_CONFIG = default_runtime_config(["v0.2.1"], ["add_header_root"])
+RUNTIME_CONFIG = runtime_config.default(["v0.2.1"], ["add_header_root"])
 
 
 def fetch_manifest(registry: RegistryServer, repo: str, reference: str) -> tuple[dict[str, Any], str]:

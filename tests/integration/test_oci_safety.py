@@ -15,18 +15,19 @@ import pytest
 from tests.fixtures.common import run_cli
 from tests.fixtures.oci import CuttingProxy, wasm_module
 from tests.fixtures.registry import RegistryServer
+from wasmbuild import runtime_config
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.auth import repository_scope
 from wasmbuild.oci.image import Blob, canonical_json, pack, sha256_digest
 from wasmbuild.oci.layer import gzip_deterministic
 from wasmbuild.oci.registry import Registry
 from wasmbuild.paths import store_dir
-from wasmbuild.store import Store, default_runtime_config
+from wasmbuild.store import Store
 
 pytestmark = pytest.mark.registry
 
 OLD_MODULE = wasm_module("the module that was there before")
-CONFIG = default_runtime_config(["v0.2.1"], ["root"])
+CONFIG = runtime_config.default(["v0.2.1"], ["root"])
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

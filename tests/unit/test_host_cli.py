@@ -117,9 +117,10 @@ def test_the_root_id_comes_from_the_enclosing_project(tmp_path: Path) -> None:
 
 
 def test_a_stored_module_runs_by_reference_with_its_runtime_config(probe: Path) -> None:
-    from wasmbuild.store import Store, default_runtime_config
+    from wasmbuild import runtime_config
+    from wasmbuild.store import Store
 
-    Store().put("probe:v1", probe.read_bytes(), default_runtime_config(["v0.2.1"], ["stored_root"]))
+    Store().put("probe:v1", probe.read_bytes(), runtime_config.default(["v0.2.1"], ["stored_root"]))
     assert run_json("probe:v1")["logs"] == [{"level": "info", "message": "stored_root"}]
 
 

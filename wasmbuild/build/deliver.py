@@ -5,13 +5,12 @@ the project's output and the local store. Kept free of pydantic and docker-py: t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from wasmbuild import fileio
-from wasmbuild.errors import ConfigError, from_os_error
+from wasmbuild import fileio, runtime_config
+from wasmbuild.errors import from_os_error
 
 
 class BuildRequest(NamedTuple):
@@ -35,21 +34,11 @@ class BuildResult(NamedTuple):
     backend: str
 
 
-def runtime_config(path: Path, abi: str, root_id: str) -> dict[str, Any]:
+def runtime_config_for(path: Path, abi: str, root_id: str) -> dict[str, Any]:
     """The project's runtime-config.json, or wasme's default for its ABI and root id."""
-    from wasmbuild.store import default_runtime_config
-
     if not path.is_file():
-        return default_runtime_config([f"v{abi}"], [root_id])
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise ConfigError(f"{path.name}: not valid JSON: {error}", f"fix {path}") from None
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot read {path}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: must be a JSON object", f"fix {path}")
-    return data
+        return runtime_config.default([f"v{abi}"], [root_id])
+    return runtime_config.load(path)
 
 
 def write_output(module: bytes, output: Path) -> None:

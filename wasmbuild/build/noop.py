@@ -118,7 +118,7 @@ def try_noop(request: BuildRequest) -> BuildResult | None:
     config_path = Path(memo.runtime_config)
     if not memo.store_stamp or deliver.entry_stamp(Path(memo.store_entry)) != memo.store_stamp \
             or _newer(config_path, memo.store_entry):
-        config = deliver.runtime_config(config_path, memo.abi, memo.root_id)
+        config = deliver.runtime_config_for(config_path, memo.abi, memo.root_id)
         entry = deliver.store_module(cached.module, memo.ref, config)
         remember(request, directory, memo._replace(store_entry=str(entry), store_stamp=deliver.entry_stamp(entry)))
     return BuildResult(output, len(cached.module), hashlib.sha256(cached.module).hexdigest(), cached.abi,

@@ -98,7 +98,7 @@ def build(request: BuildRequest) -> BuildResult:
     config = project.config
     ref = refs.normalize(request.ref or config.default_ref)
     output = Path(request.output).resolve() if request.output else project.output_path
-    runtime_config = deliver.runtime_config(project.runtime_config_path, config.project.abi, config.root_id)
+    runtime_config = deliver.runtime_config_for(project.runtime_config_path, config.project.abi, config.root_id)
     language = LANGUAGES[config.project.language]
     executor = choose_executor(config.build.backend, language, project)
     work_dir = work_dir_for(project) / executor.backend  # never shared: paths differ between the two

@@ -86,7 +86,8 @@ def _option_bytes(value: str | None, option: str) -> bytes | None:
 
 def _load(target: str) -> tuple[bytes, str, Path | None]:
     """(module bytes, default root id, module path) for a file or a stored reference."""
-    from wasmbuild.host.discovery import discover_root_id, root_ids_of
+    from wasmbuild import runtime_config
+    from wasmbuild.host.discovery import discover_root_id
 
     path = Path(target)
     if path.is_file():
@@ -110,7 +111,7 @@ def _load(target: str) -> tuple[bytes, str, Path | None]:
     if entry is None:
         raise UsageError(f"{target}: no such file, and no module stored under that reference",
                          "give the path of a .wasm file, or a reference listed by 'wasmbuild list'")
-    ids = root_ids_of(entry.runtime_config)
+    ids = runtime_config.root_ids(entry.runtime_config)
     return entry.read_module(), ids[0] if ids else "", None
 
 

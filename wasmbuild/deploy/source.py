@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wasmbuild import refs
-from wasmbuild.errors import ConfigError, DeployError, NotFoundError, UsageError, from_os_error
+from wasmbuild import refs, runtime_config
+from wasmbuild.errors import DeployError, NotFoundError, UsageError, from_os_error
 
 # What the OCI code records in a store entry about the registry image it came from or went to:
 # {"registry": ..., "repository": ..., "digest": "sha256:...", ...}. Read only when present.
 IMAGE_INFO_FILE = "image.json"
-RUNTIME_CONFIG_FILE = "runtime-config.json"
 
 if TYPE_CHECKING:
     from wasmbuild.store import Store, StoreEntry
@@ -41,14 +40,6 @@ class Module:
         if self.ref is not None:
             return self.ref.repository.rsplit("/", 1)[-1]
         return self.path.stem
-
-
-def _root_ids(config: object) -> tuple[str, ...]:
-    if not isinstance(config, dict):
-        return ()
-    inner = config.get("config")
-    ids = inner.get("rootIds", inner.get("root_ids")) if isinstance(inner, dict) else None
-    return tuple(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else ()
 
 
 def _image_digest(directory: Path, ref: refs.Reference) -> str | None:
@@ -94,7 +85,7 @@ def from_store(text: str) -> Module:
         entry = _by_digest(store, reference)
     if entry is None:
         entry = store.get(str(reference))  # raises the store's NotFoundError
-    return Module(reference, entry.module_path.resolve(), entry.sha256, _root_ids(entry.runtime_config),
+    return Module(reference, entry.module_path.resolve(), entry.sha256, runtime_config.root_ids(entry.runtime_config),
                   _image_digest(entry.directory, reference))
 
 
@@ -108,12 +99,9 @@ def from_file(path: Path) -> Module:
         raise UsageError(f"{path} is not a WebAssembly module (no \\0asm header)",
                          "give a .wasm file or a reference from 'wasmbuild list'")
     root_ids: tuple[str, ...] = ()
-    beside = path.parent / RUNTIME_CONFIG_FILE
+    beside = path.parent / runtime_config.FILE
     if beside.is_file():
-        try:
-            root_ids = _root_ids(json.loads(beside.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{beside}: not a readable runtime-config.json ({exc})") from exc
+        root_ids = runtime_config.root_ids(runtime_config.load(beside))
     return Module(None, path.resolve(), hashlib.sha256(data).hexdigest(), root_ids)
 
 

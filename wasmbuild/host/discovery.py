@@ -8,11 +8,11 @@ order, from a runtime-config.json beside the module, the enclosing project's was
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from wasmbuild import runtime_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,7 +20,6 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 PROJECT_FILE = "wasmbuild.toml"
-RUNTIME_CONFIG = "runtime-config.json"
 DEFAULT_OUTPUT = "build/filter.wasm"
 
 
@@ -63,23 +62,9 @@ def project_module(start: Path | None = None) -> Path:
     return module
 
 
-def root_ids_of(runtime_config: Mapping[str, Any]) -> list[str]:
-    config = runtime_config.get("config") if isinstance(runtime_config, Mapping) else None
-    ids = config.get("rootIds") if isinstance(config, Mapping) else None
-    return [str(i) for i in ids] if isinstance(ids, list) else []
-
-
-def _runtime_config_root_id(path: Path) -> str | None:
-    try:
-        ids = root_ids_of(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
-    return ids[0] if ids else None
-
-
 def discover_root_id(module: Path) -> str:
     """The root id to run `module` with when none is given (see the module docstring)."""
-    beside = _runtime_config_root_id(module.parent / RUNTIME_CONFIG)
+    beside = runtime_config.first_root_id(module.parent / runtime_config.FILE)
     if beside is not None:
         return beside
     project = find_project(module.parent)
@@ -89,6 +74,6 @@ def discover_root_id(module: Path) -> str:
     explicit = data.get("project", {}).get("root_id")
     if isinstance(explicit, str) and explicit:
         return explicit
-    config_name = data.get("package", {}).get("runtime_config", RUNTIME_CONFIG)
-    from_config = _runtime_config_root_id(project / str(config_name))
+    config_name = data.get("package", {}).get("runtime_config", runtime_config.FILE)
+    from_config = runtime_config.first_root_id(project / str(config_name))
     return from_config or ""
