@@ -4,6 +4,8 @@
     <store>/<md5 of the ref>/descriptor.json      OCI descriptor of the wasm layer (digest, size)
     <store>/<md5 of the ref>/runtime-config.json  {"type": "envoy_proxy", "abiVersions": [...], ...}
     <store>/<md5 of the ref>/image_ref            the reference, e.g. localhost:5000/f/add-header:v1
+    <store>/<md5 of the ref>/image.json           (pulled or pushed images) the registry image it
+                                                  came from: registry, repository, manifest digest
 
 Writers hold an exclusive lock on <store>/.lock and assemble an entry in a temporary directory
 that is renamed into place only when complete, so two builds can write at once and a killed one
@@ -26,13 +28,15 @@ from typing import Any
 
 from wasmbuild import refs, runtime_config
 from wasmbuild.errors import NotFoundError, from_os_error
+from wasmbuild.oci.mediatypes import WASM_CONTENT_LAYER
 from wasmbuild.paths import store_dir
 
-WASM_LAYER_MEDIA_TYPE = "application/vnd.module.wasm.content.layer.v1+wasm"
 MODULE_FILE = "filter.wasm"
 DESCRIPTOR_FILE = "descriptor.json"
 RUNTIME_CONFIG_FILE = runtime_config.FILE
 REF_FILE = "image_ref"
+# Written by wasmbuild.oci.pull, read by push (to cross-mount blobs) and deploy (to pin the digest).
+IMAGE_INFO_FILE = "image.json"
 _TEMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
 
@@ -59,6 +63,11 @@ class StoreEntry:
     def read_module(self) -> bytes:
         return self.module_path.read_bytes()
 
+    def extra_files(self) -> dict[str, bytes]:
+        """The entry's files besides the module, descriptor, runtime config and ref (image.json)."""
+        return {p.name: p.read_bytes() for p in self.directory.iterdir()
+                if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE)}
+
 
 def entry_id(ref: str) -> str:
     """The directory name of a ref: md5 of its canonical spelling, as wasme did."""
@@ -67,7 +76,7 @@ def entry_id(ref: str) -> str:
 
 def descriptor_for(module: bytes) -> dict[str, Any]:
     return {
-        "mediaType": WASM_LAYER_MEDIA_TYPE,
+        "mediaType": WASM_CONTENT_LAYER,
         "digest": "sha256:" + hashlib.sha256(module).hexdigest(),
         "size": len(module),
         "annotations": {"org.opencontainers.image.title": MODULE_FILE},
@@ -120,10 +129,16 @@ class Store:
             return self._load(directory)
 
     def get(self, ref: str) -> StoreEntry:
+        """The entry for `ref`, or NotFoundError; when the same name:tag is stored under another
+        registry or path, the hint says how to tag it (what `push` of a local build needs)."""
         entry = self.find(ref)
         if entry is None:
-            raise NotFoundError(f"{refs.normalize(ref)} is not in the local store",
-                                "run 'wasmbuild list' to see the stored modules, or build, package or pull it")
+            canonical = refs.normalize(ref)
+            tail = canonical.rsplit("/", 1)[-1]
+            similar = [e.ref for e in self.entries() if e.ref.rsplit("/", 1)[-1] == tail]
+            hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {canonical}" if similar
+                    else "run 'wasmbuild list' to see the stored modules, or build, package or pull it")
+            raise NotFoundError(f"{canonical} is not in the local store", hint)
         return entry
 
     def entries(self) -> list[StoreEntry]:
@@ -171,9 +186,7 @@ class Store:
 
     def tag(self, source: str, destination: str) -> StoreEntry:
         entry = self.get(source)
-        extra = {p.name: p.read_bytes() for p in entry.directory.iterdir()
-                 if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE)}
-        return self.put(destination, entry.read_module(), entry.runtime_config or None, extra)
+        return self.put(destination, entry.read_module(), entry.runtime_config or None, entry.extra_files())
 
     def remove(self, ref: str) -> StoreEntry:
         entry = self.get(ref)

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console, refs
-    from wasmbuild.errors import NotFoundError, UsageError
+    from wasmbuild.errors import UsageError
     from wasmbuild.oci.push import push
     from wasmbuild.oci.registry import Registry
     from wasmbuild.store import Store
@@ -43,17 +43,11 @@ def run(args: argparse.Namespace) -> int:
         example = f"localhost:5000/{ref.repository}:{ref.tag or 'latest'}"
         raise UsageError(f"{ref} names no registry to push to",
                          f"give it one with 'wasmbuild tag {ref} {example}' and push that")
-    store = Store()
-    entry = store.find(str(ref))
-    if entry is None:
-        similar = [e.ref for e in store.entries() if e.ref.rsplit("/", 1)[-1] == str(ref).rsplit("/", 1)[-1]]
-        hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {ref}" if similar
-                else "run 'wasmbuild list' to see the stored modules; build, package or pull it first")
-        raise NotFoundError(f"{ref} is not in the local store", hint)
-    extra = {p.name: p.read_bytes() for p in entry.directory.iterdir() if p.name == "image.json"}
+    entry = Store().get(str(ref))
     console.step(f"pushing {ref} ({args.variant} variant) to {ref.registry}")
     with Registry(ref.registry, plain_http=args.plain_http, insecure=args.insecure) as registry:
-        pushed = push(registry, ref, entry.read_module(), entry.runtime_config or None, args.variant, extra)
+        pushed = push(registry, ref, entry.read_module(), entry.runtime_config or None, args.variant,
+                      entry.extra_files())
     console.done(f"pushed {ref}: {pushed.digest} ({pushed.uploaded} blobs sent, {pushed.skipped} already there)")
     sys.stdout.write(f"{ref.name}@{pushed.digest}\n")
     return 0

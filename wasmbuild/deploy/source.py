@@ -11,17 +11,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from wasmbuild import refs, runtime_config
 from wasmbuild.errors import DeployError, NotFoundError, UsageError, from_os_error
-
-# What the OCI code records in a store entry about the registry image it came from or went to:
-# {"registry": ..., "repository": ..., "digest": "sha256:...", ...}. Read only when present.
-IMAGE_INFO_FILE = "image.json"
-
-if TYPE_CHECKING:
-    from wasmbuild.store import Store, StoreEntry
+from wasmbuild.store import IMAGE_INFO_FILE, Store, StoreEntry
 
 
 @dataclass(frozen=True)
@@ -76,8 +69,6 @@ def _by_digest(store: Store, reference: refs.Reference) -> StoreEntry | None:
 
 def from_store(text: str) -> Module:
     """The stored module under reference `text` (UsageError if not a ref, NotFoundError if not stored)."""
-    from wasmbuild.store import Store
-
     reference = refs.parse(text)
     store = Store()
     entry = store.find(str(reference))

@@ -25,10 +25,9 @@ from wasmbuild.oci import layer
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.http import concurrently
 from wasmbuild.oci.image import canonical_json
-from wasmbuild.oci.push import IMAGE_INFO_FILE
 from wasmbuild.oci.registry import Registry
 from wasmbuild.refs import Reference
-from wasmbuild.store import Store, StoreEntry
+from wasmbuild.store import IMAGE_INFO_FILE, Store, StoreEntry
 
 _ALGORITHMS = {"sha256": 64, "sha512": 128}
 _WASM_MAGIC = b"\0asm\x01\0\0\0"

@@ -21,10 +21,7 @@ from wasmbuild.oci.http import concurrently
 from wasmbuild.oci.image import Blob, Image, pack
 from wasmbuild.oci.registry import Registry
 from wasmbuild.refs import Reference
-
-# In a store entry of a pulled image: where it came from, its digest, variant and the manifest
-# as the registry sent it (see pull.py). Push uses it to cross-mount blobs within a registry.
-IMAGE_INFO_FILE = "image.json"
+from wasmbuild.store import IMAGE_INFO_FILE
 
 
 @dataclass(frozen=True)
@@ -37,7 +34,8 @@ class Pushed:
 
 
 def _mount_source(extra: Mapping[str, bytes], target: Reference) -> tuple[str, set[str]] | None:
-    """(repository, digests) of the image this entry was pulled from, when it lives on the same registry."""
+    """(repository, digests) of the image this entry was pulled from (its image.json: where it came
+    from and the manifest as the registry sent it), when it lives on the same registry."""
     try:
         info = json.loads(extra[IMAGE_INFO_FILE])
         manifest = json.loads(info["manifest"])
