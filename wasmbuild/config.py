@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wasmbuild import refs
 from wasmbuild.errors import ConfigError, NotFoundError, UsageError
+from wasmbuild.names import NAME_MAX, NAME_PATTERN
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,13 +26,12 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 PROJECT_FILE = "wasmbuild.toml"
-LANGUAGES = ("cpp", "assemblyscript", "rust")
-ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1")
-PLATFORMS = ("istio", "envoy", "gloo")
-NAME_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
 
+# The same values as wasmbuild.scaffold's LANGUAGES, ABI_VERSIONS and PLATFORMS (which `new` uses
+# without importing pydantic); tests/unit/test_config.py keeps them equal.
 Language = Literal["cpp", "assemblyscript", "rust"]
 AbiVersion = Literal["0.1.0", "0.2.0", "0.2.1"]
+Platform = Literal["istio", "envoy", "gloo"]
 
 
 class _Strict(BaseModel):
@@ -39,12 +39,12 @@ class _Strict(BaseModel):
 
 
 class ProjectSection(_Strict):
-    name: str = Field(pattern=NAME_PATTERN, max_length=63)
+    name: str = Field(pattern=NAME_PATTERN, max_length=NAME_MAX)
     language: Language
     abi: AbiVersion = "0.2.1"
     root_id: str = Field(default="", max_length=255)
     sdk: Literal["bundled", "upstream", "gcore", "solo-io"] = "bundled"
-    platform: Literal["istio", "envoy", "gloo"] = "istio"
+    platform: Platform = "istio"
     platform_version: str = ""
     version: str = "0.1.0"
 

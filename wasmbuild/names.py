@@ -13,8 +13,10 @@ import re
 
 from wasmbuild.errors import UsageError
 
-NAME_MAX = 63  # wasmbuild.config's limit: an image repository path component stays short
-_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
+NAME_MAX = 63  # an image repository path component stays short
+# What a normalised name looks like; wasmbuild.config validates [project] name with it too.
+NAME_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
+_NAME = re.compile(NAME_PATTERN)
 _ROOT_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,254}$")
 
 # C++20 keywords and alternative tokens: the cpp template may use `ident` as a C++ identifier.

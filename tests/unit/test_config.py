@@ -79,3 +79,13 @@ def test_environment_values_are_validated_too(tmp_path: Path) -> None:
 def test_not_a_project(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="is not a wasmbuild project"):
         config.load_project(tmp_path, environ={})
+
+
+def test_the_models_accept_exactly_what_new_offers() -> None:
+    from typing import get_args
+
+    from wasmbuild import scaffold
+
+    assert get_args(config.Language) == scaffold.LANGUAGES
+    assert get_args(config.AbiVersion) == scaffold.ABI_VERSIONS
+    assert get_args(config.Platform) == scaffold.PLATFORMS
