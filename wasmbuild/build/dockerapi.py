@@ -23,15 +23,11 @@ def describe_host() -> str:
 def connect(timeout: int = 600) -> Any:
     """A docker-py client that has answered a ping; EnvironmentProblem (exit 5) when the daemon is down."""
     import docker
-    from docker.errors import DockerException
 
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except (DockerException, OSError) as exc:
-        raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
-                                 DAEMON_HINT) from None
-    except Exception as exc:  # requests' own errors when docker-py does not wrap them
+    except Exception as exc:  # DockerException, OSError, and requests' own errors when docker-py does not wrap them
         raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
                                  DAEMON_HINT) from None
     return client
