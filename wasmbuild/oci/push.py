@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from wasmbuild import console
+from wasmbuild.build.units import human_size
 from wasmbuild.errors import RegistryError, UsageError
 from wasmbuild.oci.auth import repository_scope
 from wasmbuild.oci.http import concurrently
@@ -76,7 +77,7 @@ def push(registry: Registry, target: Reference, module: bytes, runtime_config: M
         concurrently([partial(_upload, registry, target, blob, scopes, session, bar.update)
                       for blob, session in missing])
     for blob, _ in missing:  # after the bar is gone, so lines and bar do not interleave
-        console.info(f"  {_short(blob)}: pushed {_size(blob.size)}")
+        console.info(f"  {_short(blob)}: pushed {human_size(blob.size)}")
     echoed = registry.put_manifest(target.repository, target.reference, image.manifest, image.media_type)
     if echoed and echoed != image.digest:
         raise RegistryError(f"{registry.registry} stored the manifest as {echoed}, not {image.digest}",
@@ -91,17 +92,6 @@ def _upload(registry: Registry, target: Reference, blob: Blob, scopes: tuple[str
 
 def _short(blob: Blob) -> str:
     return blob.digest.split(":", 1)[1][:12]
-
-
-def _size(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("kB", "MB", "GB"):
-        value /= 1000
-        if value < 1000 or unit == "GB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 __all__ = ["IMAGE_INFO_FILE", "Image", "Pushed", "push"]
