@@ -18,8 +18,8 @@ import pytest
 
 from tests.fixtures.builder import edit
 from tests.fixtures.common import REPO, run_cli
+from wasmbuild.abi import check
 from wasmbuild.build.container import LABEL
-from wasmbuild.build.verify import check_module
 from wasmbuild.store import Store
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -41,7 +41,7 @@ def build(project: Path, *args: str, env: dict[str, str] | None = None) -> tuple
 def assert_loads(module: Path, abi: str = "0.2.1") -> None:
     import wasmtime
 
-    report = check_module(module.read_bytes(), None)
+    report = check(module.read_bytes(), None)
     assert report.ok, report.findings
     assert report.abi == abi
     wasmtime.Module(wasmtime.Engine(), module.read_bytes())  # a real engine accepts it

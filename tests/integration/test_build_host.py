@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.common import run_cli
-from wasmbuild.build.verify import check_module
+from wasmbuild.abi import check
 from wasmbuild.store import Store
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.slow]
@@ -23,7 +23,7 @@ def host_build(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("built (host)"), result.stdout
     module = project / "build" / "filter.wasm"
-    report = check_module(module.read_bytes(), "0.2.1")
+    report = check(module.read_bytes(), "0.2.1")
     assert report.ok, report.findings
     return hashlib.sha256(module.read_bytes()).hexdigest()
 

@@ -135,7 +135,7 @@ def build(request: BuildRequest) -> BuildResult:
 
 def _compile(executor: Executor, plan: BuildPlan, workspace: Workspace, project: Project, work_dir: Path,
              keep: frozenset[str]) -> tuple[bytes, str | None]:
-    from wasmbuild.build.verify import check_module, require_ok
+    from wasmbuild.build.verify import check_module
 
     backend: Backend
     if executor.backend == "container":
@@ -159,8 +159,7 @@ def _compile(executor: Executor, plan: BuildPlan, workspace: Workspace, project:
             raise from_os_error(exc, "building") from exc
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
-    report = check_module(module, project.config.project.abi)
-    require_ok(report, f"the module built from {project.directory.name}")
+    report = check_module(module, project.config.project.abi, f"the module built from {project.directory.name}")
     return module, report.abi
 
 

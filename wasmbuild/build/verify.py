@@ -11,15 +11,12 @@ if TYPE_CHECKING:
     from wasmbuild.abi import Report
 
 
-def check_module(module: bytes, abi: str | None) -> Report:
-    """wasmbuild.abi.check's Report for the module (`.ok`, `.abi`, `.findings`)."""
+def check_module(module: bytes, abi: str | None, what: str) -> Report:
+    """wasmbuild.abi.check's Report for the module; its warnings are printed, and any error
+    finding raises BuildError listing them all (`what` names the module in the message)."""
     from wasmbuild.abi import check
 
-    return check(module, abi)
-
-
-def require_ok(report: Report, what: str) -> None:
-    """Print warnings; raise BuildError listing every error finding."""
+    report = check(module, abi)
     errors = [f for f in report.findings if f.severity == "error"]
     for finding in report.findings:
         if finding.severity == "warning":
@@ -29,3 +26,4 @@ def require_ok(report: Report, what: str) -> None:
         raise BuildError(f"{what} fails the proxy-wasm ABI check ({len(errors)} "
                          f"error{'s' if len(errors) != 1 else ''}):\n{lines}",
                          "fix the module's exports/imports; 'wasmbuild check FILE' shows every finding")
+    return report

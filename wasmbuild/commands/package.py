@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     from wasmbuild import refs, runtime_config
     from wasmbuild.build.units import human_size
-    from wasmbuild.build.verify import check_module, require_ok
+    from wasmbuild.build.verify import check_module
     from wasmbuild.errors import NotFoundError, from_os_error
     from wasmbuild.store import Store
 
@@ -39,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise NotFoundError(f"{path} is a directory, not a .wasm file") from None
     except OSError as exc:
         raise from_os_error(exc, f"cannot read {path}") from exc
-    report = check_module(module, args.abi)
-    require_ok(report, str(path))
+    report = check_module(module, args.abi, str(path))
     if args.runtime_config:
         config = runtime_config.load(Path(args.runtime_config))
     else:
