@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wasmbuild.deploy.inputs import DNS1123_LABEL, DNS1123_SUBDOMAIN
+
 DATA_FILE = Path(__file__).resolve().parent / "data" / "istio-crds.json"
 
 _INT_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-_DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-_DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS1123_SUBDOMAIN = f"^{DNS1123_SUBDOMAIN}$"
+_DNS1123_LABEL = f"^{DNS1123_LABEL}$"
 
 
 def _has(value: Any, key: str) -> bool:
