@@ -34,7 +34,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.fixtures.builder import PROJECTS  # noqa: E402
-from wasmbuild.resources import templates_dir  # noqa: E402
 
 TARGET_NOOP_S = 0.3
 TARGET_RATIO = 1.3
@@ -45,7 +44,6 @@ CASES = {
     "rust": ("new:rust", "src/lib.rs", "// edit {n}\n"),
     "assemblyscript": ("new:assemblyscript", "assembly/index.ts", "// edit {n}\n"),
 }
-PROBE_FALLBACK = {"new:cpp": "cpp-bazel", "new:rust": "rust", "new:assemblyscript": "assemblyscript"}
 
 
 def bench_line(name: str, value: float, baseline: float, target: str, ok: bool) -> None:
@@ -68,13 +66,13 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> floa
 
 
 def make_project(spec: str, target: Path, env: dict[str, str]) -> Path:
+    """`new:LANG` scaffolds the template; `probe:NAME` copies a probe project (tests/fixtures/builder.py)."""
     kind, _, name = spec.partition(":")
-    if kind == "new" and (templates_dir() / name).is_dir():
+    if kind == "new":
         subprocess.run([sys.executable, "-m", "wasmbuild", "new", str(target), "--lang", name, "--no-prompt"],
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return target
-    probe = PROBE_FALLBACK.get(spec, name)
-    shutil.copytree(PROJECTS / probe, target)
+    shutil.copytree(PROJECTS / name, target)
     return target
 
 

@@ -50,8 +50,6 @@ def assert_loads(module: Path, abi: str = "0.2.1") -> None:
 @pytest.mark.parametrize(("kind", "options"), [
     ("cpp", ()),
     ("cpp", ("--toolchain", "emscripten")),
-    ("cpp-bazel", ()),
-    ("cpp-bazel", ("--toolchain", "emscripten")),
     ("rust", ()),
     ("assemblyscript", ()),
     ("new:cpp", ()),
@@ -143,7 +141,7 @@ def test_a_module_failing_the_abi_check_fails_the_build(builder_image: str, make
 
 
 def test_the_sources_are_never_written(builder_image: str, make_project: Any) -> None:
-    project = make_project("cpp-bazel")
+    project = make_project("new:cpp")
     before = sorted(p.relative_to(project) for p in project.rglob("*"))
     build(project)
     after = sorted(p.relative_to(project) for p in project.rglob("*") if "build" not in p.relative_to(project).parts)

@@ -32,7 +32,6 @@ def host_build(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     ("cpp", ()),
     ("cpp", ("--toolchain", "emscripten")),
     ("cpp", ("--toolchain", "zig")),
-    ("cpp-bazel", ()),
     ("rust", ()),
     ("new:cpp", ()),
     ("new:cpp", ("--mode", "direct", "--toolchain", "zig")),

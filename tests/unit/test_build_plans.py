@@ -17,13 +17,23 @@ from wasmbuild.languages import LANGUAGES
 CONTAINER_WS = container.workspace_for("probe")
 
 
+def bazel_project(directory: Path) -> Path:
+    """A C++ project with a Bazel workspace whose .bazelrc applies no config by default (the
+    template's applies --config=wasi): planning reads only those files."""
+    project = copy_project("cpp", directory)
+    (project / "WORKSPACE").write_text("")
+    toml = project / "wasmbuild.toml"
+    toml.write_text(toml.read_text().replace('mode = "direct"', 'mode = "bazel"'))
+    return project
+
+
 def plan_for(directory: Path, workspace=CONTAINER_WS, tools: Tools = CONTAINER_TOOLS, **build: str):
     project = load_project(directory, {"build": build})
     return LANGUAGES[project.config.project.language].plan(project, workspace, tools)
 
 
 def test_bazel_plan_builds_the_filter_target_in_batch_mode_in_the_container(tmp_path: Path) -> None:
-    plan = plan_for(copy_project("cpp-bazel", tmp_path / "p"))
+    plan = plan_for(bazel_project(tmp_path / "p"))
     assert plan.steps == ((
         "bazel", "--batch", "--output_user_root=/cache/bazel", "build", "--config=wasi", "--curses=no",
         "--show_progress_rate_limit=2", "//:filter.wasm"),)
@@ -32,7 +42,7 @@ def test_bazel_plan_builds_the_filter_target_in_batch_mode_in_the_container(tmp_
 
 def test_bazel_plan_selects_emscripten_and_keeps_a_server_on_the_host(tmp_path: Path) -> None:
     workspace = host.workspace_for(tmp_path / "work")
-    plan = plan_for(copy_project("cpp-bazel", tmp_path / "p"), workspace, Tools({"bazel": ("/usr/bin/bazel",)}),
+    plan = plan_for(bazel_project(tmp_path / "p"), workspace, Tools({"bazel": ("/usr/bin/bazel",)}),
                     toolchain="emscripten")
     (step,) = plan.steps
     assert step[0] == "/usr/bin/bazel" and "--batch" not in step
@@ -41,7 +51,7 @@ def test_bazel_plan_selects_emscripten_and_keeps_a_server_on_the_host(tmp_path: 
 
 
 def test_a_config_the_bazelrc_applies_by_default_is_not_passed_again(tmp_path: Path) -> None:
-    project = copy_project("cpp-bazel", tmp_path / "p")
+    project = bazel_project(tmp_path / "p")
     (project / ".bazelrc").write_text("# defaults\nbuild --config=wasi\nbuild:wasi --cpu=wasm32\n")
     assert not any(s.startswith("--config") for s in plan_for(project).steps[0])
     assert "--config=emcc" in plan_for(project, toolchain="emscripten").steps[0]
@@ -108,7 +118,7 @@ def test_zig_is_host_only(tmp_path: Path) -> None:
 
 def test_zig_with_bazel_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="only without Bazel"):
-        plan_for(copy_project("cpp-bazel", tmp_path / "p"), toolchain="zig")
+        plan_for(bazel_project(tmp_path / "p"), toolchain="zig")
 
 
 def test_rust_plan_is_offline_cargo_in_the_container_and_names_the_cdylib(tmp_path: Path) -> None:
