@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -43,6 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.fixtures.wasm import wasm_module  # noqa: E402
 from wasmbuild import runtime_config  # noqa: E402
 from wasmbuild.oci.image import Image, pack  # noqa: E402
 from wasmbuild.store import Store  # noqa: E402
@@ -54,20 +54,7 @@ RUNTIME_CONFIG = runtime_config.default(["v0.2.1"], ["bench_root"])
 
 def module(tag: str) -> bytes:
     """A valid proxy-wasm module of ~1 MB: code plus a data segment of text-like bytes."""
-    import wasmtime
-
-    filler = bytearray()
-    seed = hashlib.sha256(tag.encode()).digest()
-    while len(filler) < MODULE_BYTES:
-        seed = hashlib.sha256(seed).digest()
-        filler += seed.hex().encode()[:40] + b" header x-request-id route "
-    text = filler[:MODULE_BYTES].decode()
-    wat = f"""(module (memory (export "memory") 20)
-      (func (export "proxy_abi_version_0_2_1"))
-      (func (export "malloc") (param i32) (result i32) i32.const 1024)
-      (data (i32.const 1024) "{text}"))"""
-    data: bytes = wasmtime.wat2wasm(wat)
-    return data
+    return wasm_module(tag, MODULE_BYTES)
 
 
 def start_registry(work: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from tests.fixtures.common import run_cli
-from tests.fixtures.deploy import ROOT_ID, module_bytes
+from tests.fixtures.deploy import ROOT_ID
 from tests.fixtures.registry import RegistryServer
+from tests.fixtures.wasm import minimal_module
 from wasmbuild import runtime_config
 from wasmbuild.store import Store
 
@@ -48,7 +49,7 @@ def deployed(*args: str, env: dict[str, str] | None = None) -> tuple[dict, str]:
 def test_pinned_push_output_deploys_with_the_manifest_digest(registry: RegistryServer, unique_repo: str,
                                                              docker_config: Path, variant: str) -> None:
     ref = f"{registry.host}/{unique_repo}:v1"
-    entry = Store().put(ref, module_bytes(), runtime_config.default(["v0.2.1"], [ROOT_ID]))
+    entry = Store().put(ref, minimal_module(), runtime_config.default(["v0.2.1"], [ROOT_ID]))
     pushed = run_cli("push", ref, "--variant", variant)
     assert pushed.returncode == 0, pushed.stderr
     pinned = pushed.stdout.strip().splitlines()[-1]  # NAME@sha256:..., as push prints it
@@ -69,7 +70,7 @@ def test_pinned_push_output_deploys_with_the_manifest_digest(registry: RegistryS
 def test_pulled_module_deploys_with_its_recorded_digest(registry: RegistryServer, unique_repo: str,
                                                         docker_config: Path, tmp_path: Path) -> None:
     ref = f"{registry.host}/{unique_repo}:v1"
-    Store().put(ref, module_bytes(), runtime_config.default(["v0.2.1"], [ROOT_ID]))
+    Store().put(ref, minimal_module(), runtime_config.default(["v0.2.1"], [ROOT_ID]))
     assert run_cli("push", ref).returncode == 0
     served = served_manifest_digest(registry, unique_repo, "v1")
 

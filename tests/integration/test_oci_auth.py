@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.common import run_cli
-from tests.fixtures.oci import wasm_module
 from tests.fixtures.registry import RegistryServer, TokenRegistry
+from tests.fixtures.wasm import wasm_module
 from wasmbuild import runtime_config
 from wasmbuild.store import Store
 

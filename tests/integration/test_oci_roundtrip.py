@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.fixtures.common import run_cli
-from tests.fixtures.oci import wasm_module
 from tests.fixtures.registry import RegistryServer
+from tests.fixtures.wasm import wasm_module
 from wasmbuild import runtime_config
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.store import Store

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.common import run_cli
-from tests.fixtures.oci import CuttingProxy, wasm_module
+from tests.fixtures.oci import CuttingProxy
 from tests.fixtures.registry import RegistryServer
+from tests.fixtures.wasm import wasm_module
 from wasmbuild import runtime_config
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.auth import repository_scope

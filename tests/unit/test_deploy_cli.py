@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from tests.fixtures.common import run_cli
-from tests.fixtures.deploy import LOCAL_REF, REF, StoredModule, module_bytes
+from tests.fixtures.deploy import LOCAL_REF, REF, StoredModule
+from tests.fixtures.wasm import minimal_module
 
 CONFIG = '{"name": "x-hello", "value": "world"}'
 
@@ -53,7 +54,7 @@ def test_wasmplugin_uses_the_recorded_image_digest(stored_module: StoredModule) 
     info = {"registry": "localhost:5000", "repository": "filters/add-header", "digest": f"sha256:{digest}"}
     from wasmbuild.store import Store
 
-    Store().put(REF, module_bytes(), {"type": "envoy_proxy", "config": {"rootIds": ["add_header"]}},
+    Store().put(REF, minimal_module(), {"type": "envoy_proxy", "config": {"rootIds": ["add_header"]}},
                 {"image.json": json.dumps(info).encode()})
     result = run_cli("deploy", "istio", REF, "--id", "add-header")
     assert result.returncode == 0, result.stderr
@@ -92,7 +93,7 @@ def test_envoy_bootstrap_points_at_the_stored_module(stored_module: StoredModule
 
 def test_envoy_bootstrap_from_a_file_with_runtime_config_beside_it(tmp_path: Path) -> None:
     module = tmp_path / "filter.wasm"
-    module.write_bytes(module_bytes())
+    module.write_bytes(minimal_module())
     (tmp_path / "runtime-config.json").write_text(json.dumps({"config": {"rootIds": ["from_file"]}}))
     result = run_cli("deploy", "envoy", str(module), "--id", "mine")
     assert result.returncode == 0, result.stderr
@@ -188,7 +189,7 @@ def test_file_that_is_not_wasm(tmp_path: Path) -> None:
 
 def test_file_without_known_root_id(tmp_path: Path) -> None:
     module = tmp_path / "filter.wasm"
-    module.write_bytes(module_bytes())
+    module.write_bytes(minimal_module())
     assert_failed(run_cli("deploy", "envoy", str(module)), 2, "no root id")
     ok = run_cli("deploy", "envoy", str(module), "--root-id", "")
     assert ok.returncode == 0 and "root_id" not in ok.stdout
@@ -281,7 +282,7 @@ def test_digest_ref_resolves_to_the_stored_tag(stored_module: StoredModule) -> N
     assert yaml.safe_load(result.stdout)["spec"]["sha256"] == "7f" * 32
     from wasmbuild.store import Store
 
-    Store().put(f"{name}:v2", module_bytes(), {"config": {"rootIds": ["other"]}})
+    Store().put(f"{name}:v2", minimal_module(), {"config": {"rootIds": ["other"]}})
     assert_failed(run_cli("deploy", "istio", f"{name}@{digest}", "--id", "a"), 3, "not in the local store")
     tagged = run_cli("deploy", "istio", f"{name}:v2@{digest}", "--id", "a")
     assert tagged.returncode == 0, tagged.stderr
