@@ -20,7 +20,8 @@ from typing import Any
 
 from wasmbuild.build.dockerapi import api_error_text
 from wasmbuild.build.output import Relay, project_prefix
-from wasmbuild.build.plan import EXCLUDED_NAMES, EXCLUDED_PREFIXES, BuildPlan, Workspace
+from wasmbuild.build.plan import BuildPlan, Workspace
+from wasmbuild.build.sources import EXCLUDED_NAMES, EXCLUDED_PREFIXES
 from wasmbuild.errors import EnvironmentProblem, StorageError
 
 SRC = PurePosixPath("/src")

@@ -14,13 +14,6 @@ from typing import Literal, Protocol
 
 Executor = Literal["container", "host"]
 
-# Never copied into the scratch tree nor hashed into the build key: build outputs, dependency
-# trees and VCS data. (The configured [build] output's directory is excluded too; see sources.py.)
-EXCLUDED_NAMES = frozenset({"build", "node_modules", "target", ".git", ".hg", ".svn", "__pycache__",
-                            ".nox", ".venv", ".tox", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-                            ".wasmbuild", ".cache", ".idea", ".vscode"})
-EXCLUDED_PREFIXES = ("bazel-",)
-
 
 @dataclass(frozen=True)
 class Workspace:

@@ -1,15 +1,22 @@
 """A project's sources: which files count (build outputs and dependency trees do not), their digest
-for the build key, and a mirror into the host backend's scratch copy."""
+for the build key, and a mirror into the host backend's scratch copy.
+
+On the no-op build's path, so nothing heavy at import: shutil only where files are copied.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
 from pathlib import Path, PurePosixPath
 
-from wasmbuild.build.plan import EXCLUDED_NAMES, EXCLUDED_PREFIXES
+# Never copied into the scratch tree nor hashed into the build key: build outputs, dependency
+# trees and VCS data. (The configured [build] output's directory is excluded too: output_excludes.)
+EXCLUDED_NAMES = frozenset({"build", "node_modules", "target", ".git", ".hg", ".svn", "__pycache__",
+                            ".nox", ".venv", ".tox", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+                            ".wasmbuild", ".cache", ".idea", ".vscode"})
+EXCLUDED_PREFIXES = ("bazel-",)
 
 
 def excluded(name: str, extra: frozenset[str] = frozenset()) -> bool:
@@ -89,6 +96,8 @@ def mirror(source: Path, target: Path, files: list[str], keep: frozenset[str]) -
         if dst_stat is not None:
             _remove(dst)
         dst.parent.mkdir(parents=True, exist_ok=True)
+        import shutil
+
         shutil.copy2(src, dst)
     # delete what the project no longer has (files first, then directories left empty of wanted files)
     wanted_dirs = {str(PurePosixPath(rel).parent) for rel in files}
@@ -105,7 +114,7 @@ def mirror(source: Path, target: Path, files: list[str], keep: frozenset[str]) -
                 path.unlink()
                 dirnames.remove(name)
             elif not path.is_symlink() and prefix + name not in wanted_dirs:
-                shutil.rmtree(path)
+                _remove(path)
                 dirnames.remove(name)
         for name in filenames:
             if prefix + name not in wanted:
@@ -114,6 +123,8 @@ def mirror(source: Path, target: Path, files: list[str], keep: frozenset[str]) -
 
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
+        import shutil
+
         shutil.rmtree(path)
     else:
         path.unlink()

@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path, PurePosixPath
 
-from wasmbuild.build.plan import EXCLUDED_NAMES, EXCLUDED_PREFIXES, BuildPlan, Tools, Workspace, make_plan
+from wasmbuild.build.plan import BuildPlan, Tools, Workspace, make_plan
+from wasmbuild.build.sources import excluded
 from wasmbuild.config import Project
 from wasmbuild.errors import ConfigError
 from wasmbuild.languages import probe
@@ -46,8 +47,8 @@ def filter_sources(directory: Path) -> list[str]:
     """The project's own C/C++ sources, relative and sorted (stable argv, stable output)."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_NAMES and d not in NOT_FILTER_SOURCES
-                             and not d.startswith(EXCLUDED_PREFIXES) and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames
+                             if not excluded(d) and d not in NOT_FILTER_SOURCES and not d.startswith("."))
         for name in filenames:
             if name.endswith(SOURCE_SUFFIXES):
                 found.append((Path(dirpath) / name).relative_to(directory).as_posix())
