@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+
+TYPE_CHECKING = False  # not `from typing import ...`: every command prints through here (see wasmbuild.record)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
 
 
 def _stream() -> IO[str]:

@@ -1,9 +1,12 @@
 """Immutable value objects without `dataclasses` or `typing.NamedTuple`.
 
-Both are the obvious choice and both are too slow to import for `wasmbuild check`, which must
-start as fast as `wasm-tools validate`: `import dataclasses` pulls in `inspect` (~9 ms here),
-and NamedTuple needs `typing` (~4 ms) plus ~0.25 ms per class. A Record is a __slots__ class:
-fields in `_fields` order, value equality, hash and repr, `_replace`, and no attribute setting.
+Both are the obvious choice and both are too slow to import for the commands whose start-up is
+most of what they cost: `wasmbuild check` (which must start as fast as `wasm-tools validate`),
+`push` and `pull` (measured against skopeo), `list` and the no-op build. `import dataclasses`
+pulls in `inspect` (~9 ms here), and NamedTuple needs `typing` (~4 ms) plus ~0.25 ms per class.
+A Record is a __slots__ class: fields in `_fields` order, value equality, hash and repr,
+`_replace`, and no attribute setting. The values those commands pass around (wasmbuild.abi's,
+refs.Reference, store.StoreEntry, wasmbuild.oci's) are Records; elsewhere dataclasses are fine.
 """
 
 from __future__ import annotations

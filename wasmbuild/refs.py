@@ -7,9 +7,9 @@ that docker, skopeo and Istio accept too. A ref without a tag or digest means `:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from wasmbuild.errors import UsageError
+from wasmbuild.record import Record
 
 _ALNUM = r"[a-z0-9]+"
 _SEPARATOR = r"(?:[._]|__|[-]+)"
@@ -27,14 +27,19 @@ _DIGEST_RE = re.compile(_DIGEST)
 EXAMPLE = "localhost:5000/filters/add-header:v1"
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(Record):
     """A parsed image reference. `registry` is None for store-only names like `add-header:v1`."""
 
+    _fields = ("registry", "repository", "tag", "digest")
+    __slots__ = _fields
     registry: str | None
     repository: str
-    tag: str | None = None
-    digest: str | None = None
+    tag: str | None
+    digest: str | None
+
+    def __init__(self, registry: str | None, repository: str, tag: str | None = None,
+                 digest: str | None = None) -> None:
+        self._set(registry, repository, tag, digest)
 
     @property
     def name(self) -> str:

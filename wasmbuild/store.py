@@ -18,18 +18,22 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from wasmbuild import refs, runtime_config
 from wasmbuild.errors import NotFoundError, from_os_error
 from wasmbuild.oci.mediatypes import WASM_CONTENT_LAYER
 from wasmbuild.paths import store_dir
+from wasmbuild.record import Record
+
+# Not `from typing import ...`, nor dataclasses, tempfile or shutil at import: every push, pull and
+# list reads the store, and those imports would cost each of them more than the reading (see
+# wasmbuild.record); shutil is imported where a directory must be deleted.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
 
 MODULE_FILE = "filter.wasm"
 DESCRIPTOR_FILE = "descriptor.json"
@@ -41,16 +45,21 @@ _TEMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
 
 
-@dataclass(frozen=True)
-class StoreEntry:
+class StoreEntry(Record):
     """One stored module under one reference."""
 
+    _fields = ("ref", "directory", "digest", "size", "updated", "runtime_config")
+    __slots__ = _fields
     ref: str
     directory: Path
     digest: str  # "sha256:<hex>" of filter.wasm
     size: int
     updated: float  # seconds since the epoch
-    runtime_config: Mapping[str, Any] = field(default_factory=dict)
+    runtime_config: Mapping[str, Any]
+
+    def __init__(self, ref: str, directory: Path, digest: str, size: int, updated: float,
+                 runtime_config: Mapping[str, Any] | None = None) -> None:
+        self._set(ref, directory, digest, size, updated, {} if runtime_config is None else runtime_config)
 
     @property
     def module_path(self) -> Path:
@@ -107,7 +116,13 @@ class Store:
         """Remove what killed writers left behind (only called under the exclusive lock)."""
         for child in self.root.iterdir():
             if child.name.startswith((_TEMP_PREFIX, _TRASH_PREFIX)):
-                shutil.rmtree(child, ignore_errors=True)
+                _delete_tree(child)
+
+    def _scratch_dir(self, prefix: str) -> Path:
+        """A new private directory in the store (tempfile.mkdtemp's job, without importing tempfile)."""
+        path = self.root / f"{prefix}{os.getpid()}-{os.urandom(6).hex()}"
+        path.mkdir(mode=0o700)
+        return path
 
     # -- reading ---------------------------------------------------------------------------
     def _load(self, directory: Path) -> StoreEntry | None:
@@ -157,7 +172,7 @@ class Store:
         target = self.root / entry_id(canonical)
         with self._locked(exclusive=True):
             try:
-                staging = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=self.root))
+                staging = self._scratch_dir(_TEMP_PREFIX)
                 files: dict[str, bytes] = {
                     MODULE_FILE: module,
                     DESCRIPTOR_FILE: json.dumps(descriptor_for(module), indent=2).encode() + b"\n",
@@ -170,10 +185,10 @@ class Store:
                     _write_synced(staging / name, data)
                 staging.chmod(0o755)
                 if target.exists():
-                    trash = Path(tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=self.root))
+                    trash = self._scratch_dir(_TRASH_PREFIX)
                     target.rename(trash / "old")
                     staging.rename(target)
-                    shutil.rmtree(trash, ignore_errors=True)
+                    _delete_tree(trash)
                 else:
                     staging.rename(target)
                 _fsync_dir(self.root)
@@ -192,12 +207,18 @@ class Store:
         entry = self.get(ref)
         with self._locked(exclusive=True):
             try:
-                trash = Path(tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=self.root))
+                trash = self._scratch_dir(_TRASH_PREFIX)
                 entry.directory.rename(trash / "old")
-                shutil.rmtree(trash, ignore_errors=True)
+                _delete_tree(trash)
             except OSError as exc:
                 raise from_os_error(exc, f"cannot remove {entry.ref}") from exc
         return entry
+
+
+def _delete_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -15,7 +15,7 @@ from wasmbuild.abi.report import Finding, Report, finding
 from wasmbuild.abi.rules import rules
 from wasmbuild.errors import UsageError
 
-TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.abi.record on start-up cost
+TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.record on start-up cost
 if TYPE_CHECKING:
     from typing import Any
 

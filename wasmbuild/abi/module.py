@@ -1,12 +1,12 @@
 """What the reader learns about a module: small immutable records, cheap to build.
 
-Records (wasmbuild.abi.record), not dataclasses or NamedTuples: see record.py for the start-up
+Records (wasmbuild.record), not dataclasses or NamedTuples: see record.py for the start-up
 cost that rules those out.
 """
 
 from __future__ import annotations
 
-from wasmbuild.abi.record import Record
+from wasmbuild.record import Record
 
 _set = object.__setattr__  # the hot records (one per import/export) assign their fields directly
 

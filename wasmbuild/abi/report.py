@@ -2,13 +2,13 @@
 
 Findings are data, not exceptions: `check` collects every problem of a module (nox's Result style)
 and only the CLI and the pre-commit hook turn a failed report into an exit code. Records, not
-dataclasses, for the start-up reason given in `wasmbuild.abi.record`.
+dataclasses, for the start-up reason given in `wasmbuild.record`.
 """
 
 from __future__ import annotations
 
 from wasmbuild.abi.module import ModuleInfo
-from wasmbuild.abi.record import Record
+from wasmbuild.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from wasmbuild.abi import spec
 from wasmbuild.abi.module import FuncType
 
-TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.abi.record on start-up cost
+TYPE_CHECKING = False  # not `from typing import ...`: see wasmbuild.record on start-up cost
 if TYPE_CHECKING:
     from typing import Any
 

@@ -11,13 +11,16 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wasmbuild import __version__
 from wasmbuild.errors import from_os_error
 from wasmbuild.paths import build_cache_dir
+from wasmbuild.record import Record
 
+TYPE_CHECKING = False  # not `from typing import ...`: the no-op build reads the cache (see wasmbuild.record)
 if TYPE_CHECKING:
+    from typing import Any
+
     from wasmbuild.build.plan import BuildPlan
 
 CACHE_FORMAT = "1"
@@ -54,10 +57,15 @@ def tools_identity(executables: dict[str, str]) -> str:
     return "\n".join(sorted(f"{name}={file_identity(path)}" for name, path in executables.items()))
 
 
-class CachedBuild(NamedTuple):
+class CachedBuild(Record):
+    _fields = ("key", "module", "abi")
+    __slots__ = _fields
     key: str
     module: bytes
     abi: str | None
+
+    def __init__(self, key: str, module: bytes, abi: str | None) -> None:
+        self._set(key, module, abi)
 
 
 class BuildCache:

@@ -7,23 +7,39 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from wasmbuild import fileio, runtime_config
 from wasmbuild.errors import from_os_error
+from wasmbuild.record import Record
+
+TYPE_CHECKING = False  # not `from typing import ...` nor NamedTuple: the no-op build starts fast (wasmbuild.record)
+if TYPE_CHECKING:
+    from typing import Any
 
 
-class BuildRequest(NamedTuple):
-    path: str = "."
-    backend: str | None = None
-    ref: str | None = None
-    no_cache: bool = False
-    output: str | None = None
-    toolchain: str | None = None
-    mode: str | None = None
+class BuildRequest(Record):
+    """What `wasmbuild build` was asked: its command line."""
+
+    _fields = ("path", "backend", "ref", "no_cache", "output", "toolchain", "mode")
+    __slots__ = _fields
+    path: str
+    backend: str | None
+    ref: str | None
+    no_cache: bool
+    output: str | None
+    toolchain: str | None
+    mode: str | None
+
+    def __init__(self, path: str = ".", backend: str | None = None, ref: str | None = None, no_cache: bool = False,
+                 output: str | None = None, toolchain: str | None = None, mode: str | None = None) -> None:
+        self._set(path, backend, ref, no_cache, output, toolchain, mode)
 
 
-class BuildResult(NamedTuple):
+class BuildResult(Record):
+    """What it printed: where the module went, what it is, and how it was made."""
+
+    _fields = ("path", "size", "sha256", "abi", "seconds", "cache_hit", "ref", "backend")
+    __slots__ = _fields
     path: Path
     size: int
     sha256: str
@@ -32,6 +48,10 @@ class BuildResult(NamedTuple):
     cache_hit: bool
     ref: str
     backend: str
+
+    def __init__(self, path: Path, size: int, sha256: str, abi: str | None, seconds: float, cache_hit: bool,
+                 ref: str, backend: str) -> None:
+        self._set(path, size, sha256, abi, seconds, cache_hit, ref, backend)
 
 
 def runtime_config_for(path: Path, abi: str, root_id: str) -> dict[str, Any]:

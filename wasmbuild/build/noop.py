@@ -15,7 +15,6 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 from wasmbuild import __version__, fileio
 from wasmbuild.build import deliver, rawdocker, sources
@@ -23,16 +22,21 @@ from wasmbuild.build.cache import BuildCache, final_key, tools_identity
 from wasmbuild.build.deliver import BuildRequest, BuildResult
 from wasmbuild.errors import WasmbuildError
 from wasmbuild.paths import build_cache_dir
+from wasmbuild.record import Record
 
 MEMO_FORMAT = "1"
 PROJECT_FILE = "wasmbuild.toml"
 _IGNORED_ENV = ("WASMBUILD_NO_PROGRESS",)
 
 
-class Memo(NamedTuple):
+class Memo(Record):
     """A resolved request: what the full path worked out, minus what changes between builds.
-    (NamedTuples here and in deliver.py: dataclasses would cost the no-op path its import.)"""
+    (Records here and in deliver.py: dataclasses or NamedTuples would cost the no-op path their
+    imports, see wasmbuild.record.)"""
 
+    _fields = ("requested", "backend", "image", "tools", "key_base", "keep", "unhashed", "output", "ref",
+               "runtime_config", "abi", "root_id", "store_entry", "store_stamp")
+    __slots__ = _fields
     requested: str  # the backend asked for: auto, container or host
     backend: str  # the one chosen
     image: str  # container: the builder image's tag
@@ -47,6 +51,12 @@ class Memo(NamedTuple):
     root_id: str
     store_entry: str  # the store entry's directory, and its stamp when this build wrote or saw it:
     store_stamp: str  # unchanged, the store needs no look (nor the store module an import)
+
+    def __init__(self, requested: str, backend: str, image: str, tools: dict[str, str], key_base: str,
+                 keep: list[str], unhashed: list[str], output: str, ref: str, runtime_config: str, abi: str,
+                 root_id: str, store_entry: str, store_stamp: str) -> None:
+        self._set(requested, backend, image, tools, key_base, keep, unhashed, output, ref, runtime_config, abi,
+                  root_id, store_entry, store_stamp)
 
 
 def memo_dir() -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
 
     entries = Store().entries()
     if args.json:
+        from datetime import datetime, timezone  # only --json prints times as dates
+
         rows = []
         for entry in entries:
             ref = refs.parse(entry.ref)

@@ -12,7 +12,10 @@ directories with a top-level directory entry (not the compat layout), and costs 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not `from typing import ...`: the store imports oci.mediatypes (see wasmbuild.record)
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 __all__ = ["DEFAULT_VARIANT", "VARIANTS", "Image", "Pulled", "Pushed", "Registry", "pack", "pull", "push"]
 

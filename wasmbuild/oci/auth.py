@@ -15,19 +15,23 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from wasmbuild.errors import RegistryError
 from wasmbuild.oci.dockerconfig import Credentials
 from wasmbuild.oci.http import HttpClient, Response, describe
+from wasmbuild.record import Record
 
 _PARAM = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 
 
-@dataclass(frozen=True)
-class Challenge:
+class Challenge(Record):
+    _fields = ("scheme", "params")
+    __slots__ = _fields
     scheme: str  # lower case: "basic" or "bearer"
     params: dict[str, str]
+
+    def __init__(self, scheme: str, params: dict[str, str]) -> None:
+        self._set(scheme, params)
 
 
 def parse_challenge(header: str) -> Challenge | None:

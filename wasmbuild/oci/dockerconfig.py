@@ -18,12 +18,15 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wasmbuild import fileio
 from wasmbuild.errors import ConfigError, EnvironmentProblem, RegistryError, from_os_error
+from wasmbuild.record import Record
+
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:
+    from typing import Any
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -31,12 +34,17 @@ IDENTITY_TOKEN_USER = "<token>"
 _NOT_FOUND = "credentials not found"
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(Record):
+    _fields = ("username", "password", "identity_token", "source")
+    __slots__ = _fields
     username: str
-    password: str = ""
-    identity_token: str | None = None  # an OAuth2 refresh token instead of a password
-    source: str = ""  # where they came from, for messages
+    password: str
+    identity_token: str | None  # an OAuth2 refresh token instead of a password
+    source: str  # where they came from, for messages
+
+    def __init__(self, username: str, password: str = "", identity_token: str | None = None,
+                 source: str = "") -> None:
+        self._set(username, password, identity_token, source)
 
     def basic(self) -> str:
         return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()

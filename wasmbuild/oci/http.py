@@ -18,14 +18,16 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from wasmbuild.errors import RegistryError
 from wasmbuild.oci.wire import Body, Connection, ProtocolError
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 USER_AGENT = "wasmbuild"
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -46,17 +48,23 @@ def is_loopback(host: str) -> bool:
     return name == "localhost" or name.startswith("127.") or name == "::1"
 
 
-@dataclass
 class Response:
     """A response. Non-streamed ones are read completely; streamed ones must be read or closed."""
 
-    status: int
-    reason: str
-    headers: Mapping[str, str]  # names in lower case
-    url: str
-    body: bytes = b""
-    _raw: Body | None = field(default=None, repr=False)
-    _release: Callable[[bool], None] | None = field(default=None, repr=False)
+    __slots__ = ("_raw", "_release", "body", "headers", "reason", "status", "url")
+
+    def __init__(self, status: int, reason: str, headers: Mapping[str, str], url: str, body: bytes = b"",
+                 _raw: Body | None = None, _release: Callable[[bool], None] | None = None) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # names in lower case
+        self.url = url
+        self.body = body
+        self._raw = _raw
+        self._release = _release
+
+    def __repr__(self) -> str:
+        return f"Response({self.status} {self.reason}, {self.url})"
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -157,11 +165,13 @@ def _hint_for(exc: BaseException, plain: bool) -> str | None:
     return None
 
 
-@dataclass
 class _Pooled:
-    conn: Connection
-    absolute: bool  # the connection goes to an HTTP proxy: request lines carry absolute URLs
-    last_used: float
+    __slots__ = ("absolute", "conn", "last_used")
+
+    def __init__(self, conn: Connection, absolute: bool, last_used: float) -> None:
+        self.conn = conn
+        self.absolute = absolute  # the connection goes to an HTTP proxy: request lines carry absolute URLs
+        self.last_used = last_used
 
 
 class HttpClient:

@@ -24,11 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from wasmbuild.oci import layer
 from wasmbuild.oci import mediatypes as mt
+from wasmbuild.record import Record
+
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:
+    from typing import Any
 
 VARIANTS = ("compat", "oci")
 DEFAULT_VARIANT = "compat"
@@ -47,11 +50,15 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(Record):
+    _fields = ("media_type", "data", "annotations")
+    __slots__ = _fields
     media_type: str
     data: bytes
-    annotations: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str]
+
+    def __init__(self, media_type: str, data: bytes, annotations: Mapping[str, str] | None = None) -> None:
+        self._set(media_type, data, {} if annotations is None else annotations)
 
     @property
     def digest(self) -> str:
@@ -68,15 +75,19 @@ class Blob:
         return out
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(Record):
     """A packed image: its manifest bytes and every blob they name."""
 
+    _fields = ("variant", "manifest", "media_type", "config", "layers")
+    __slots__ = _fields
     variant: str
     manifest: bytes
     media_type: str
     config: Blob
     layers: tuple[Blob, ...]
+
+    def __init__(self, variant: str, manifest: bytes, media_type: str, config: Blob, layers: tuple[Blob, ...]) -> None:
+        self._set(variant, manifest, media_type, config, layers)
 
     @property
     def digest(self) -> str:

@@ -19,14 +19,18 @@ import io
 import struct
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Protocol
 
 from wasmbuild.errors import RegistryError
-
-if TYPE_CHECKING:  # tarfile is imported only to read layers: pushing never needs it
-    from tarfile import TarFile, TarInfo
 from wasmbuild.oci.mediatypes import PLUGIN_FILE, RUNTIME_CONFIG_FILE
+from wasmbuild.record import Record
+
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:  # and tarfile is imported only to read layers: pushing never needs it
+    from tarfile import TarFile, TarInfo
+    from typing import IO, Protocol
+
+    class _Readable(Protocol):
+        def read(self, size: int = -1, /) -> bytes: ...
 
 # Level 1: for Wasm modules it makes layers ~10% larger than level 6 at a sixth of the CPU time;
 # at any upload speed above ~1 MB/s the faster level finishes the push sooner.
@@ -38,10 +42,14 @@ MAX_CONFIG_BYTES = 1024 * 1024
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 
-@dataclass(frozen=True)
-class PackedLayer:
+class PackedLayer(Record):
+    _fields = ("tar", "gzipped")
+    __slots__ = _fields
     tar: bytes  # the uncompressed tar (its sha256 is the layer's diff_id)
     gzipped: bytes  # what is pushed
+
+    def __init__(self, tar: bytes, gzipped: bytes) -> None:
+        self._set(tar, gzipped)
 
     @property
     def diff_id(self) -> str:
@@ -99,10 +107,6 @@ def gzip_deterministic(data: bytes, level: int = GZIP_LEVEL) -> bytes:
     body = compressor.compress(data) + compressor.flush()
     trailer = struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
     return _GZIP_HEADER + body + trailer
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class _HashingReader(io.RawIOBase):

@@ -12,12 +12,10 @@ exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
-from typing import IO, Any
 
 from wasmbuild import console
 from wasmbuild.errors import RegistryError
@@ -26,19 +24,28 @@ from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.http import concurrently
 from wasmbuild.oci.image import canonical_json
 from wasmbuild.oci.registry import Registry
+from wasmbuild.record import Record
 from wasmbuild.refs import Reference
 from wasmbuild.store import IMAGE_INFO_FILE, Store, StoreEntry
+
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 _ALGORITHMS = {"sha256": 64, "sha512": 128}
 _WASM_MAGIC = b"\0asm\x01\0\0\0"
 _IN_MEMORY_BYTES = 64 * 1024 * 1024  # blobs up to this size never touch the disk before the store
 
 
-@dataclass(frozen=True)
-class Pulled:
+class Pulled(Record):
+    _fields = ("entry", "digest", "variant")
+    __slots__ = _fields
     entry: StoreEntry
     digest: str  # of the manifest
     variant: str
+
+    def __init__(self, entry: StoreEntry, digest: str, variant: str) -> None:
+        self._set(entry, digest, variant)
 
 
 def _check_digest_syntax(digest: object, where: str) -> str:
@@ -98,7 +105,7 @@ class _Session:
         digest, size = str(descriptor["digest"]), int(descriptor["size"])
         algorithm = digest.split(":", 1)[0]
         hasher = hashlib.new(algorithm)
-        out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY_BYTES)  # noqa: SIM115 (returned)
+        out = _buffer(size)
         count = 0
         try:
             with self.registry.open_blob(self.reference.repository, digest) as response:
@@ -131,6 +138,17 @@ class _Session:
                 return concurrently([partial(self.blob, descriptor, what) for descriptor, what in wanted])
             finally:
                 self.progress = lambda n: None
+
+
+def _buffer(size: int) -> IO[bytes]:
+    """Where a blob of `size` bytes is downloaded to: memory, or a temporary file when it is large
+    (no more is ever written than the descriptor's size). tempfile only then: it costs every pull
+    its import otherwise."""
+    if size <= _IN_MEMORY_BYTES:
+        return io.BytesIO()
+    import tempfile
+
+    return tempfile.TemporaryFile()
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:

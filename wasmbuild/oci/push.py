@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from wasmbuild import console
 from wasmbuild.build.units import human_size
@@ -21,17 +19,26 @@ from wasmbuild.oci.auth import repository_scope
 from wasmbuild.oci.http import concurrently
 from wasmbuild.oci.image import Blob, Image, pack
 from wasmbuild.oci.registry import Registry
+from wasmbuild.record import Record
 from wasmbuild.refs import Reference
 from wasmbuild.store import IMAGE_INFO_FILE
 
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
-class Pushed:
+
+class Pushed(Record):
+    _fields = ("reference", "digest", "size", "uploaded", "skipped")
+    __slots__ = _fields
     reference: Reference
     digest: str
     size: int
     uploaded: int  # blobs sent
     skipped: int  # blobs the registry already had (or mounted)
+
+    def __init__(self, reference: Reference, digest: str, size: int, uploaded: int, skipped: int) -> None:
+        self._set(reference, digest, size, uploaded, skipped)
 
 
 def _mount_source(extra: Mapping[str, bytes], target: Reference) -> tuple[str, set[str]] | None:

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import Callable
-from typing import Any, Protocol, cast
+
+TYPE_CHECKING = False  # not `from typing import ...` nor dataclasses: push and pull start fast (see wasmbuild.record)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Protocol
+
+    class _Lines(Protocol):
+        def read(self, size: int = -1, /) -> bytes | None: ...
+
+        def readline(self, size: int = -1, /) -> bytes: ...
 
 _MAX_LINE = 65536
 _MAX_HEADERS = 200
 _SEND_PIECE = 256 * 1024
-
-
-class _Lines(Protocol):
-    def read(self, size: int = -1, /) -> bytes | None: ...
-
-    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 class ProtocolError(OSError):
@@ -155,7 +157,8 @@ class Connection:
             sock.close()
             raise
         self.sock = sock
-        self.reader = cast(io.BufferedReader, sock.makefile("rb", buffering=65536))
+        reader: Any = sock.makefile("rb", buffering=65536)
+        self.reader: io.BufferedReader = reader
 
     def close(self) -> None:
         self.will_close = True
