@@ -51,9 +51,6 @@ class Reference(Record):
         """What a registry's manifest endpoint takes: the digest if any, else the tag."""
         return self.digest or self.tag or "latest"
 
-    def with_tag(self, tag: str) -> Reference:
-        return Reference(self.registry, self.repository, tag, None)
-
     def __str__(self) -> str:
         text = self.name
         if self.tag:

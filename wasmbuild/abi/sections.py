@@ -32,7 +32,6 @@ class State:
         self.types: list[FuncType] = []
         self.imports: list[Import] = []
         self.func_types: list[int] = []  # type index of every function, imported ones first
-        self.imported_funcs = 0
         self.defined_funcs = 0
         self.tables: list[Limits] = []
         self.memories: list[Limits] = []
@@ -123,7 +122,6 @@ def _imports(payload: bytes, state: State) -> None:
                 raise Malformed(f"import {module}.{field} uses type {index}, but there are only {ntypes} types", pos)
             imports.append(Import(module, field, "func", types[index]))
             func_types.append(index)
-            state.imported_funcs += 1
         elif kind in (1, 2):
             if kind == 1:
                 binary.reftype(payload, pos, end)

@@ -18,9 +18,6 @@ from wasmbuild.errors import DeployError
 
 API_VERSION = "gateway.solo.io/v1"
 KIND = "Gateway"
-DEFAULT_GATEWAY = "gateway-proxy"
-DEFAULT_NAMESPACE = "gloo-system"
-VM_TYPES = ("V8", "WAVM")
 
 
 def wasm_filter(*, name: str, image: str, root_id: str, configuration: str | None = None) -> dict[str, Any]:

@@ -15,8 +15,6 @@ from typing import Any
 
 from wasmbuild import fileio
 
-FORMATS = ("yaml", "json")
-
 
 def to_yaml(objects: Sequence[Mapping[str, Any]]) -> str:
     """The objects as YAML documents separated by `---`."""

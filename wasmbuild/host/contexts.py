@@ -62,10 +62,6 @@ class RootContext:
     def root(self) -> RootContext:
         return self
 
-    @property
-    def is_stream(self) -> bool:
-        return False
-
 
 @dataclass
 class HttpContext:
@@ -93,10 +89,6 @@ class HttpContext:
     route_cache_cleared: int = 0
     resumed_in_callback: bool = False
     properties: dict[tuple[bytes, ...], bytes] = field(default_factory=dict)
-
-    @property
-    def is_stream(self) -> bool:
-        return True
 
     def resume(self, direction: Direction) -> None:
         """proxy_continue_stream: the paused direction goes on."""

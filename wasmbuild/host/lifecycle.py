@@ -32,11 +32,7 @@ def start(vm: FilterVm) -> bool:
     vm.root = root
     vm.contexts[root.id] = root
     vm.call("proxy_on_context_create", root, root.id, 0)
-    vm.starting = True
-    try:
-        started = vm.call("proxy_on_vm_start", root, root.id, len(vm.options.vm_config))
-    finally:
-        vm.starting = False
+    started = vm.call("proxy_on_vm_start", root, root.id, len(vm.options.vm_config))
     if started == 0:
         vm.failed = CallbackFailure("proxy_on_vm_start returned false: the filter failed to start (Envoy: "
                                     "StartFailed)", "the filter's logs usually say why", callback="proxy_on_vm_start",

@@ -67,10 +67,6 @@ class GuestMemory:
     def check_writable(self, address: int, size: int) -> None:
         self._check(address, size)
 
-    def read_u32(self, address: int) -> int:
-        value: int = _U32.unpack(self.read(address, 4))[0]
-        return value
-
     def write_u32(self, address: int, value: int) -> None:
         self.write(address, _U32.pack(value & 0xFFFFFFFF))
 

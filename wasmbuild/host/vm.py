@@ -112,7 +112,6 @@ class FilterVm:
         self.current: Context | None = None
         self.effective: Context | None = None
         self.configuring = False  # inside proxy_on_configure (plugin configuration readable)
-        self.starting = False  # inside proxy_on_vm_start
         self.failed: CallbackFailure | None = None
         self._next_context = 1
         self._events: deque[Callable[[], None]] = deque()
@@ -336,10 +335,6 @@ class FilterVm:
         cid = self._next_context
         self._next_context += 1
         return cid
-
-    def context_for_calls(self) -> Context | None:
-        """The context host calls act on: the effective one (proxy_set_effective_context)."""
-        return self.effective
 
     def stream_context(self) -> HttpContext | None:
         ctx = self.effective
