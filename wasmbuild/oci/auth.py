@@ -14,12 +14,16 @@ import json
 import re
 import time
 import urllib.parse
-from collections.abc import Callable
 
 from wasmbuild.errors import RegistryError
-from wasmbuild.oci.dockerconfig import Credentials
 from wasmbuild.oci.http import HttpClient, Response, describe
 from wasmbuild.record import Record
+
+TYPE_CHECKING = False  # dockerconfig is loaded only when a registry asks for credentials (registry.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from wasmbuild.oci.dockerconfig import Credentials
 
 _PARAM = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 

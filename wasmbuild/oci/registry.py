@@ -10,13 +10,17 @@ manifest or repository) quoting the HTTP status and the registry's own error cod
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Mapping
 
 from wasmbuild.errors import NotFoundError, RegistryError
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.auth import Authenticator, repository_scope
-from wasmbuild.oci.dockerconfig import Credentials
 from wasmbuild.oci.http import HttpClient, Response, describe, is_loopback
+
+TYPE_CHECKING = False  # the docker config is read only when a registry asks for credentials: not at import
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from wasmbuild.oci.dockerconfig import Credentials
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what distribution itself accepts
 CHUNKED_THRESHOLD = 64 * 1024 * 1024  # above this, blobs go up in PATCHed chunks
