@@ -8,7 +8,6 @@ error becomes one `wasmbuild.toml: key: message` line (copier's way).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wasmbuild import refs
+from wasmbuild import refs, tomlfile
 from wasmbuild.errors import ConfigError, NotFoundError, UsageError
 from wasmbuild.names import NAME_MAX, NAME_PATTERN
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 PROJECT_FILE = "wasmbuild.toml"
 
@@ -156,17 +150,6 @@ def validate(data: Mapping[str, Any], source: str = PROJECT_FILE) -> ProjectConf
                           f"fix {source}; see the README's wasmbuild.toml reference") from None
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path.name}: not valid TOML: {error}", f"fix the syntax of {path}") from None
-    except OSError as error:
-        raise NotFoundError(f"cannot read {path}: {error.strerror}") from None
-
-
 def find_project(path: Path | str = ".") -> Path:
     """The project directory for `path` (a directory holding wasmbuild.toml, or that file)."""
     candidate = Path(path)
@@ -184,6 +167,6 @@ def load_project(path: Path | str = ".", overrides: Mapping[str, Mapping[str, An
                  environ: Mapping[str, str] | None = None) -> Project:
     """Load and validate a project: defaults < file < environment < `overrides` (CLI flags)."""
     directory = find_project(path)
-    data = read_toml(directory / PROJECT_FILE)
+    data = tomlfile.load(directory / PROJECT_FILE)
     merged = merge(data, _env_overrides(os.environ if environ is None else environ), overrides or {})
     return Project(directory.resolve(), validate(merged))

@@ -8,16 +8,10 @@ order, from a runtime-config.json beside the module, the enclosing project's was
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from wasmbuild import runtime_config
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 PROJECT_FILE = "wasmbuild.toml"
 DEFAULT_OUTPUT = "build/filter.wasm"
@@ -35,11 +29,13 @@ def find_project(start: Path) -> Path | None:
 
 
 def _read_toml(project: Path) -> dict[str, Any]:
+    """wasmbuild.toml's settings, or none when it is unreadable: only defaults are looked for here."""
+    from wasmbuild import tomlfile
+    from wasmbuild.errors import WasmbuildError
+
     try:
-        with open(project / PROJECT_FILE, "rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except (OSError, tomllib.TOMLDecodeError):
+        return tomlfile.load(project / PROJECT_FILE)
+    except WasmbuildError:
         return {}
 
 

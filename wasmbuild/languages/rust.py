@@ -3,18 +3,13 @@ standard library (Debian's rustc 1.63 + libstd-rust-dev-wasm32; a rustup toolcha
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from wasmbuild import tomlfile
 from wasmbuild.build.plan import BuildPlan, Tools, Workspace, make_plan
 from wasmbuild.config import Project
 from wasmbuild.errors import ConfigError
 from wasmbuild.languages import probe
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 NAME = "rust"
 TARGET = "wasm32-wasi"
@@ -28,14 +23,10 @@ INSTALL_HINT = ("a rustc with the wasm32-wasi target (Debian: apt-get install ru
 def crate_artifact_name(directory: Path) -> str:
     """The cdylib's file name: [lib] name, else the package name, with '-' as '_'."""
     manifest = directory / "Cargo.toml"
-    try:
-        with open(manifest, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError:
+    if not manifest.is_file():
         raise ConfigError(f"{directory}: a rust project needs a Cargo.toml",
-                          "run 'wasmbuild new --lang rust' for a working layout") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"Cargo.toml: not valid TOML: {error}") from None
+                          "run 'wasmbuild new --lang rust' for a working layout")
+    data = tomlfile.load(manifest)
     lib = data.get("lib") or {}
     name = lib.get("name") or (data.get("package") or {}).get("name")
     if not name:
