@@ -29,19 +29,17 @@ import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.fixtures.registry import start_registry  # noqa: E402
 from tests.fixtures.wasm import wasm_module  # noqa: E402
 from wasmbuild import runtime_config  # noqa: E402
 from wasmbuild.oci.image import Image, pack  # noqa: E402
@@ -55,29 +53,6 @@ RUNTIME_CONFIG = runtime_config.default(["v0.2.1"], ["bench_root"])
 def module(tag: str) -> bytes:
     """A valid proxy-wasm module of ~1 MB: code plus a data segment of text-like bytes."""
     return wasm_module(tag, MODULE_BYTES)
-
-
-def start_registry(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    for _ in range(5):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            host = f"127.0.0.1:{sock.getsockname()[1]}"
-        config = work / "registry.yml"
-        config.write_text(json.dumps({
-            "version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
-            "storage": {"filesystem": {"rootdirectory": str(work / "registry")}}, "http": {"addr": host}}))
-        proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://{host}/v2/", timeout=1):
-                    return proc, host
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-    raise SystemExit("error: docker-registry did not start")
 
 
 def write_layout(image: Image, directory: Path, tag: str) -> None:
@@ -175,14 +150,14 @@ def main() -> int:
     # An installed wasmbuild has its bytecode compiled; so should the checkout we measure.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "wasmbuild")], check=True,
                    stdout=subprocess.DEVNULL)
-    proc, host = start_registry(work)
+    running = start_registry(work / "registry")
+    host = running.server.host
     try:
         results = {variant: measure(variant, args.runs, host, work, env) for variant in ("oci", "compat")}
         floor = startup_floor(args.runs, env)
         in_process = {variant: library(variant, args.runs, host) for variant in ("oci", "compat")}
     finally:
-        proc.terminate()
-        proc.wait()
+        running.stop()
         shutil.rmtree(work, ignore_errors=True)
     for variant in ("oci", "compat"):
         ours, theirs = results[variant]
