@@ -174,9 +174,9 @@ def test_two_concurrent_builds_into_one_store(builder_image: str, make_project: 
     assert not [p for p in Store().root.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image: str, make_project: Any,
-                                                                    docker_client: Any) -> None:
-    project = make_project("new:cpp")
+def build_in_background(project: Path, docker_client: Any) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`wasmbuild build` as a separate process, returned once its build container exists, with the
+    docker filter that finds that container."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", "build", str(project), "--backend", "container"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -186,6 +186,13 @@ def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the build container never started"
         time.sleep(0.1)
+    return proc, label
+
+
+def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image: str, make_project: Any,
+                                                                    docker_client: Any) -> None:
+    project = make_project("new:cpp")
+    proc, label = build_in_background(project, docker_client)
     time.sleep(2)  # Bazel is starting and compiling now
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
@@ -198,15 +205,7 @@ def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image
 
 def test_sigterm_is_handled_like_ctrl_c(builder_image: str, make_project: Any, docker_client: Any) -> None:
     project = make_project("assemblyscript")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", "build", str(project), "--backend", "container"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    label = {"label": f"{LABEL}={project}"}
-    deadline = time.monotonic() + 120
-    while not docker_client.containers.list(filters=label):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    proc, label = build_in_background(project, docker_client)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=120)
     assert proc.returncode == 130
@@ -218,16 +217,9 @@ def test_a_killed_builds_container_is_cleared_by_the_next_build(builder_image: s
                                                                  docker_client: Any) -> None:
     # SIGKILL cannot be caught: the container outlives wasmbuild, and the next build removes it
     project = make_project("new:cpp")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", "build", str(project), "--backend", "container"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    label = {"label": f"{LABEL}={project}"}
-    deadline = time.monotonic() + 120
-    while not docker_client.containers.list(filters=label):
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
+    proc, label = build_in_background(project, docker_client)
     proc.kill()
-    proc.wait()
+    proc.communicate()
     assert docker_client.containers.list(all=True, filters=label) != []  # orphaned, for now
     assert Store().entries() == []
     other = make_project("cpp")
