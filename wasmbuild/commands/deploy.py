@@ -205,9 +205,7 @@ def _envoy(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
 
 
 def _gloo(args: argparse.Namespace) -> int:
-    import json
-
-    from wasmbuild.deploy import gloo, inputs, kubectl, source, validation
+    from wasmbuild.deploy import gloo, inputs, source, validation
     from wasmbuild.errors import DeployError
 
     name = inputs.object_name(args.id, "--id")
@@ -222,12 +220,10 @@ def _gloo(args: argparse.Namespace) -> int:
     patch = gloo.render_gateway_patch(gateway=gateway, namespace=namespace, filters=[entry])
     if not args.apply:
         return emit([patch], args, notes=[
-            f"this merge patch replaces the gateway's filter list: kubectl patch gateways.gateway.solo.io "
+            f"this merge patch replaces the gateway's filter list: kubectl patch {gloo.RESOURCE} "
             f"{gateway} -n {namespace} --type merge --patch-file FILE; --apply keeps the other filters"])
     validation.check([patch])
-    live = json.loads(kubectl.run(["get", "gateways.gateway.solo.io", gateway, "-n", namespace, "-o", "json"],
-                                  context=args.context))
-    updated = gloo.with_filter(live, entry)
+    updated = gloo.with_filter(gloo.live_gateway(gateway, namespace, args.context), entry)
     problems = validation.problems(gloo.render_gateway_patch(
         gateway=gateway, namespace=namespace,
         filters=updated["spec"]["httpGateway"]["options"]["wasm"]["filters"]))
@@ -237,7 +233,7 @@ def _gloo(args: argparse.Namespace) -> int:
         from wasmbuild.deploy import output
 
         output.write_atomic(args.output, output.render([updated], args.format))
-    sys.stdout.write(kubectl.run(["replace", "-f", "-"], json.dumps(updated), context=args.context))
+    sys.stdout.write(gloo.replace_gateway(updated, args.context))
     return 0
 
 

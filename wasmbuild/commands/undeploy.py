@@ -40,9 +40,7 @@ def _identities(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _gloo(args: argparse.Namespace) -> int:
-    import json
-
-    from wasmbuild.deploy import gloo, inputs, kubectl
+    from wasmbuild.deploy import gloo, inputs
     from wasmbuild.errors import NotFoundError, UsageError
 
     name = inputs.object_name(args.id, "--id")
@@ -50,13 +48,11 @@ def _gloo(args: argparse.Namespace) -> int:
     gateway = inputs.object_name(args.gateway, "--gateway")
     if not args.apply:
         raise UsageError("removing a filter from a Gloo Gateway edits the live object: add --apply",
-                         f"or edit it by hand: kubectl edit gateways.gateway.solo.io {gateway} -n {namespace}")
-    live = json.loads(kubectl.run(["get", "gateways.gateway.solo.io", gateway, "-n", namespace, "-o", "json"],
-                                  context=args.context))
-    updated, removed = gloo.without_filter(live, name)
+                         f"or edit it by hand: kubectl edit {gloo.RESOURCE} {gateway} -n {namespace}")
+    updated, removed = gloo.without_filter(gloo.live_gateway(gateway, namespace, args.context), name)
     if not removed:
         raise NotFoundError(f"Gateway {namespace}/{gateway} has no wasm filter named {name}")
-    sys.stdout.write(kubectl.run(["replace", "-f", "-"], json.dumps(updated), context=args.context))
+    sys.stdout.write(gloo.replace_gateway(updated, args.context))
     return 0
 
 

@@ -18,6 +18,7 @@ from wasmbuild.errors import DeployError
 
 API_VERSION = "gateway.solo.io/v1"
 KIND = "Gateway"
+RESOURCE = "gateways.gateway.solo.io"  # what kubectl calls it
 
 
 def wasm_filter(*, name: str, image: str, root_id: str, configuration: str | None = None) -> dict[str, Any]:
@@ -40,6 +41,27 @@ def render_gateway_patch(*, gateway: str, namespace: str, filters: list[dict[str
         "metadata": {"name": gateway, "namespace": namespace},
         "spec": {"httpGateway": {"options": {"wasm": {"filters": filters}}}},
     }
+
+
+def live_gateway(gateway: str, namespace: str, context: str | None) -> dict[str, Any]:
+    """The Gateway as the cluster has it (`kubectl get -o json`), to edit and replace."""
+    import json
+
+    from wasmbuild.deploy import kubectl
+
+    data: dict[str, Any] = json.loads(kubectl.run(["get", RESOURCE, gateway, "-n", namespace, "-o", "json"],
+                                                  context=context))
+    return data
+
+
+def replace_gateway(updated: Mapping[str, Any], context: str | None) -> str:
+    """`kubectl replace` of an edited live Gateway (its resourceVersion makes a concurrent edit fail);
+    what kubectl said."""
+    import json
+
+    from wasmbuild.deploy import kubectl
+
+    return kubectl.run(["replace", "-f", "-"], json.dumps(updated), context=context)
 
 
 def _filters(gateway: Mapping[str, Any], create: bool) -> list[Any] | None:
