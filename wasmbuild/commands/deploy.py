@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not `from typing import ...`: --help stays light (see wasmbuild.cli)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 PHASES = ("AUTHN", "AUTHZ", "STATS", "UNSPECIFIED_PHASE")
 KINDS = ("wasmplugin", "envoyfilter")

@@ -11,9 +11,12 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
 
 from wasmbuild.errors import EXIT_FAILED, EXIT_OK, NotFoundError, StorageError, WasmbuildError
+
+TYPE_CHECKING = False  # not `from typing import ...`: --help stays light (see wasmbuild.cli)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,11 +20,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from wasmbuild.errors import UsageError
 
+TYPE_CHECKING = False  # not `from typing import ...`: --help stays light (see wasmbuild.cli)
 if TYPE_CHECKING:
+    from typing import Any
+
     from wasmbuild.testing import Filter, HttpStream
 
 

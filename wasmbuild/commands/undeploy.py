@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from wasmbuild.commands.deploy import add_gloo_target, add_istio_arguments, emit
+
+TYPE_CHECKING = False  # not `from typing import ...`: --help stays light (see wasmbuild.cli)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
