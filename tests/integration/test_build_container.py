@@ -214,3 +214,24 @@ def test_sigterm_is_handled_like_ctrl_c(builder_image: str, make_project: Any, d
     assert proc.returncode == 130
     assert docker_client.containers.list(all=True, filters=label) == []
     assert Store().entries() == []
+
+
+def test_a_killed_builds_container_is_cleared_by_the_next_build(builder_image: str, make_project: Any,
+                                                                 docker_client: Any) -> None:
+    # SIGKILL cannot be caught: the container outlives wasmbuild, and the next build removes it
+    project = make_project("new:cpp")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", "build", str(project), "--backend", "container"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    label = {"label": f"{LABEL}={project}"}
+    deadline = time.monotonic() + 120
+    while not docker_client.containers.list(filters=label):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    assert docker_client.containers.list(all=True, filters=label) != []  # orphaned, for now
+    assert Store().entries() == []
+    other = make_project("cpp")
+    build(other)
+    assert docker_client.containers.list(all=True, filters=label) == []

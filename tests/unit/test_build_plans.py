@@ -40,6 +40,13 @@ def test_bazel_plan_selects_emscripten_and_keeps_a_server_on_the_host(tmp_path: 
     assert "--config=emcc" in step and any(s.startswith("--max_idle_secs=") for s in step)
 
 
+def test_a_config_the_bazelrc_applies_by_default_is_not_passed_again(tmp_path: Path) -> None:
+    project = copy_project("cpp-bazel", tmp_path / "p")
+    (project / ".bazelrc").write_text("# defaults\nbuild --config=wasi\nbuild:wasi --cpu=wasm32\n")
+    assert not any(s.startswith("--config") for s in plan_for(project).steps[0])
+    assert "--config=emcc" in plan_for(project, toolchain="emscripten").steps[0]
+
+
 def test_bazel_mode_without_a_workspace_is_a_config_error_naming_direct_mode(tmp_path: Path) -> None:
     project = copy_project("cpp", tmp_path / "p")
     with pytest.raises(ConfigError) as error:

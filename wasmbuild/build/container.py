@@ -13,7 +13,7 @@ import os
 import shlex
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
@@ -31,7 +31,8 @@ SDK = PurePosixPath("/opt/wasmbuild/sdk")
 TOOLS = PurePosixPath("/opt/wasmbuild/bin")
 NPM_CACHE = "/opt/wasmbuild/npm-cache"
 MODULE_NAME = "filter.wasm"
-LABEL = "io.wasmbuild.build"
+LABEL = "io.wasmbuild.build"  # the project directory
+OWNER_LABEL = "io.wasmbuild.owner"  # host:pid of the wasmbuild process that started it
 
 
 @contextmanager
@@ -105,8 +106,8 @@ class ContainerRun:
             try:
                 self.container = self.client.containers.create(
                     self.image, command=command, user=f"{os.getuid()}:{os.getgid()}", network_mode="none",
-                    environment=environment, mounts=mounts, working_dir=working_dir, labels={LABEL: label},
-                    detach=True, tty=False, stdin_open=False)
+                    environment=environment, mounts=mounts, working_dir=working_dir,
+                    labels={LABEL: label, OWNER_LABEL: owner()}, detach=True, tty=False, stdin_open=False)
             except ImageNotFound:
                 raise EnvironmentProblem(f"the builder image {self.image} is missing",
                                          "run 'wasmbuild builder build'") from None
@@ -118,11 +119,54 @@ class ContainerRun:
             raise _api_problem(exc) from None
 
     def stream(self, relay: Relay) -> int:
-        for chunk in self.container.logs(stream=True, follow=True, stdout=True, stderr=True):
-            relay.feed(chunk)
-        relay.close()
-        result = self.container.wait()
+        from docker.errors import DockerException
+        from requests.exceptions import RequestException
+
+        try:
+            for chunk in self.container.logs(stream=True, follow=True, stdout=True, stderr=True):
+                relay.feed(chunk)
+            relay.close()
+            result = self.container.wait()
+        except (DockerException, RequestException) as exc:
+            raise EnvironmentProblem(f"lost the Docker daemon during the build ({api_error_text(exc)})",
+                                     "check that dockerd is still running, then build again") from None
         return int(result.get("StatusCode", 1))
+
+
+def owner() -> str:
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def sweep_orphans(client: Any) -> None:
+    """Remove build containers whose wasmbuild process is gone: SIGKILL cannot be caught, so a
+    killed build leaves its container behind; the next build on this machine clears it."""
+    import socket
+
+    from docker.errors import APIError
+
+    host = socket.gethostname()
+    try:
+        found = client.containers.list(all=True, filters={"label": OWNER_LABEL})
+    except APIError:
+        return
+    for container in found:
+        owner_host, _, pid = str(container.labels.get(OWNER_LABEL, "")).rpartition(":")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        with suppress(APIError):
+            container.remove(force=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _api_problem(exc: Exception) -> Exception:
@@ -156,6 +200,7 @@ class ContainerBackend:
                        **plan.environment}
         relay = Relay({f"{workspace.source}/": f"{project_dir}/", str(workspace.source): str(project_dir)},
                       prefix=project_prefix(project_dir))
+        sweep_orphans(self.client)
         with ContainerRun(self.client, self.image) as run:
             run.start(["sh", "-c", script(plan, workspace, keep)], environment, mounts,
                       str(BUILD_ROOT), str(project_dir))

@@ -12,8 +12,8 @@ from typing import Any
 
 from wasmbuild.errors import EnvironmentProblem
 
-DAEMON_HINT = ("start the daemon ('sudo systemctl start docker', or 'sudo dockerd &'), "
-               "or build on this machine with --backend host")
+DAEMON_HINT = ("start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &'), "
+               "or build with this machine's tools: --backend host")
 
 
 def describe_host() -> str:

@@ -14,6 +14,9 @@ from typing import IO
 from wasmbuild.errors import BuildError
 
 TAIL_LINES = 20
+# Lines every build prints that say nothing about it (Debian's Bazel starts its JVM with an option
+# JDK 17 deprecates); dropped so that what remains is worth reading.
+NOISE = ("OpenJDK 64-Bit Server VM warning: Options -Xverify:none and -noverify were deprecated",)
 # Diagnostics that name a source relative to the project: clang/emcc/Bazel (`filter.cc:12:3:`),
 # cargo (`--> src/lib.rs:3:5`), asc (`in assembly/index.ts(3,5)` and ` assembly/index.ts:3:5`).
 _RELATIVE_SOURCE = re.compile(r"(^|--> |\bin |^\s+)(?![/.])([\w-][\w./-]*\.(?:c|cc|cpp|cxx|h|hh|hpp|rs|ts))(?=[:(])")
@@ -52,6 +55,8 @@ class Relay:
             self._partial = ""
 
     def _emit(self, line: str) -> None:
+        if line.startswith(NOISE):
+            return
         for old, new in self._rewrites:
             line = line.replace(old, new)
         if self._prefix:

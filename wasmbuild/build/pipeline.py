@@ -2,9 +2,9 @@
 build key up in the cache, run the plan, check the module, and deliver it to the project's output
 and the local store.
 
-Cheap things come first: a no-op build (an unchanged project) loads the configuration, hashes the
-sources, asks the daemon for one image id over its socket and copies the cached module; it never
-imports docker-py or starts a container.
+The daemon is asked only over its socket (rawdocker) until a container must run, so a cache hit
+never imports docker-py; an unchanged project does not even get here (noop.py answers it from the
+memo this module writes after every build).
 """
 
 from __future__ import annotations
@@ -19,20 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wasmbuild import console, refs
 from wasmbuild.build import deliver, noop, rawdocker, sources
 from wasmbuild.build.cache import BuildCache, final_key, key_base
 from wasmbuild.build.deliver import BuildRequest, BuildResult
-from wasmbuild.build.plan import CONTAINER_TOOLS, Tools, Workspace
+from wasmbuild.build.dockerapi import DAEMON_HINT, describe_host
+from wasmbuild.build.plan import CONTAINER_TOOLS, Backend, BuildPlan, Tools, Workspace
 from wasmbuild.config import Project, load_project
-from wasmbuild.errors import EnvironmentProblem, WasmbuildError, from_os_error
+from wasmbuild.errors import EnvironmentProblem, from_os_error
 from wasmbuild.languages import LANGUAGES, Language
 from wasmbuild.paths import home
-
-DAEMON_HINT = ("start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &'), "
-               "or build with this machine's tools: --backend host")
 
 
 @dataclass(frozen=True)
@@ -53,22 +50,20 @@ def work_dir_for(project: Project) -> Path:
 
 def choose_executor(requested: str, language: Language, project: Project) -> Executor:
     if requested in ("container", "auto"):
-        if rawdocker.ping():
+        problem = rawdocker.ping_problem()
+        if problem is None:
             return _container_executor(project)
         if requested == "container":
-            raise EnvironmentProblem(f"the Docker daemon at {_docker_host()} does not answer", DAEMON_HINT)
+            raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({problem})",
+                                     DAEMON_HINT)
     tools = language.probe_host(project)
     if isinstance(tools, str):
         if requested == "host":
             raise EnvironmentProblem(f"cannot build {project.config.project.language} here: {tools}",
                                      "install those, or build in the builder container: --backend container")
-        raise EnvironmentProblem(f"no way to build here: the Docker daemon at {_docker_host()} does not answer, "
+        raise EnvironmentProblem(f"no way to build here: the Docker daemon at {describe_host()} does not answer, "
                                  f"and {tools}", f"{DAEMON_HINT}; or install the missing tools")
     return Executor("host", tools, tools.identity())
-
-
-def _docker_host() -> str:
-    return os.environ.get("DOCKER_HOST") or f"unix://{rawdocker.DEFAULT_SOCKET}"
 
 
 def _container_executor(project: Project) -> Executor:
@@ -138,11 +133,11 @@ def build(request: BuildRequest) -> BuildResult:
                        cached is not None, ref, executor.backend)
 
 
-def _compile(executor: Executor, plan: Any, workspace: Workspace, project: Project, work_dir: Path,
+def _compile(executor: Executor, plan: BuildPlan, workspace: Workspace, project: Project, work_dir: Path,
              keep: frozenset[str]) -> tuple[bytes, str | None]:
     from wasmbuild.build.verify import check_module, require_ok
 
-    backend: Any
+    backend: Backend
     if executor.backend == "container":
         from wasmbuild.build import dockerapi
         from wasmbuild.build.container import ContainerBackend
@@ -188,4 +183,4 @@ def _locked(work_dir: Path, name: str) -> Iterator[None]:
         os.close(fd)
 
 
-__all__ = ["BuildRequest", "BuildResult", "WasmbuildError", "build"]
+__all__ = ["BuildRequest", "BuildResult", "build"]

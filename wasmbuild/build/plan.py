@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from typing import Literal
+from pathlib import Path, PurePosixPath
+from typing import Literal, Protocol
 
 Executor = Literal["container", "host"]
 
@@ -90,3 +90,13 @@ def make_plan(language: str, description: str, steps: list[tuple[str, ...]], env
               artifact: str | PurePosixPath) -> BuildPlan:
     return BuildPlan(language, description, tuple(tuple(s) for s in steps), tuple(sorted(env.items())),
                      PurePosixPath(artifact))
+
+
+class Backend(Protocol):
+    """Runs a plan (container.ContainerBackend, host.HostBackend): returns the module's path under
+    out_dir, raises BuildError when a step fails. `keep`: top-level names of build outputs."""
+
+    name: str
+
+    def run(self, plan: BuildPlan, workspace: Workspace, project_dir: Path, work_dir: Path, out_dir: Path,
+            keep: frozenset[str]) -> Path: ...

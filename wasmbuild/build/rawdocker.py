@@ -44,15 +44,28 @@ def _get(path: str, timeout: float) -> tuple[int, bytes]:
 
 
 def ping(timeout: float = 3) -> bool:
+    return ping_problem(timeout) is None
+
+
+def ping_problem(timeout: float = 3) -> str | None:
+    """None when the daemon answers, else why not, in a few words."""
+    import errno
+
     try:
         status, _body = _get("/_ping", timeout)
     except NotImplementedError:
         from wasmbuild.build.dockerapi import daemon_answers
 
-        return daemon_answers(int(timeout) or 1)
-    except OSError:
-        return False
-    return status == 200
+        return None if daemon_answers(int(timeout) or 1) else "no answer"
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "permission denied on its socket: add your user to the docker group"
+        if exc.errno == errno.ENOENT:
+            return "no socket there"
+        if exc.errno == errno.ECONNREFUSED:
+            return "connection refused"
+        return exc.strerror or str(exc) or "no answer"
+    return None if status == 200 else f"it answered HTTP {status}"
 
 
 def image_id(reference: str, timeout: float = 10) -> str | None:

@@ -58,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
         shown = str(result.path)
     status = "cache hit" if result.cache_hit else f"built ({result.backend})"
     sys.stdout.write(f"{shown}  {human_size(result.size)}  sha256:{result.sha256}  ABI {result.abi or '?'}  "
-                     f"{result.seconds:.2f}s  {status}\n")
+                     f"{result.seconds:.{2 if result.seconds >= 0.1 else 3}f}s  {status}\n")
     return 0

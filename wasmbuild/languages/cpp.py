@@ -54,6 +54,19 @@ def filter_sources(directory: Path) -> list[str]:
     return sorted(found)
 
 
+def default_bazel_config(directory: Path) -> str | None:
+    """The config the project's .bazelrc applies to every build (`build --config=wasi`), if any."""
+    try:
+        lines = (directory / ".bazelrc").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if len(words) == 2 and words[0] == "build" and words[1].startswith("--config="):
+            return words[1].partition("=")[2]
+    return None
+
+
 def uses_the_sdk(directory: Path, sources: list[str]) -> bool:
     """Whether the filter is written against the proxy-wasm C++ SDK (rather than the raw ABI)."""
     for source in sources:
@@ -88,8 +101,10 @@ class Cpp:
             startup.insert(0, "--batch")  # the container goes away after the build; so would a server
         else:
             startup.append(f"--max_idle_secs={HOST_BAZEL_IDLE_SECONDS}")
-        step = (*tools("bazel"), *startup, "build", f"--config={BAZEL_CONFIGS[toolchain]}", "--curses=no",
-                "--show_progress_rate_limit=2", TARGET)
+        config = BAZEL_CONFIGS[toolchain]
+        # a config the project's .bazelrc already applies by default would be expanded twice (a warning)
+        configs = () if default_bazel_config(project.directory) == config else (f"--config={config}",)
+        step = (*tools("bazel"), *startup, "build", *configs, "--curses=no", "--show_progress_rate_limit=2", TARGET)
         env = dict(tools.env)
         return make_plan(NAME, f"bazel build {TARGET} ({toolchain})", [step], env, "bazel-bin/filter.wasm")
 
