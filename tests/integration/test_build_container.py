@@ -174,6 +174,13 @@ def test_two_concurrent_builds_into_one_store(builder_image: str, make_project: 
     assert not [p for p in Store().root.iterdir() if p.name.startswith(".tmp-")]
 
 
+SLOW_TO_COMPILE = "\n#include <map>\n" + "".join(
+    f"std::string slow_{i}(const std::string& s) {{ std::map<std::string, int> m; "
+    f"for (int k = 0; k < {i % 7 + 3}; ++k) m[s + std::to_string(k * {i})] = k; std::string r; "
+    f"for (auto& [a, b] : m) r += a + std::to_string(b); return r; }}\n"
+    for i in range(1500))
+
+
 def build_in_background(project: Path, docker_client: Any) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`wasmbuild build` as a separate process, returned once its build container exists, with the
     docker filter that finds that container."""
@@ -192,6 +199,9 @@ def build_in_background(project: Path, docker_client: Any) -> tuple[subprocess.P
 def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image: str, make_project: Any,
                                                                     docker_client: Any) -> None:
     project = make_project("new:cpp")
+    # ~15 s of real compiling (1,500 unused functions at -O2), so the signal surely lands mid-compile
+    with open(project / "filter.cc", "a", encoding="utf-8") as source:
+        source.write(SLOW_TO_COMPILE)
     proc, label = build_in_background(project, docker_client)
     time.sleep(2)  # Bazel is starting and compiling now
     proc.send_signal(signal.SIGINT)
