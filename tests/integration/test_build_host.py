@@ -74,6 +74,18 @@ def test_a_missing_host_tool_is_named(make_project: Any, tmp_path: Path) -> None
     assert result.returncode == 5 and "node and npm" in result.stderr
 
 
+def test_rust_links_with_the_rust_lld_beside_rustc_when_path_does_not_reach_it(make_project: Any,
+                                                                                tmp_path: Path) -> None:
+    # Debian's rustc is found at /usr/bin even when PATH misses it; its linker must be found too,
+    # not reported as a compile error after the crates compiled
+    project = make_project("rust")
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    result = run_cli("build", str(project), "--backend", "host", env={"PATH": str(empty)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("built (host)")
+
+
 def test_a_host_compile_error_exits_4(make_project: Any) -> None:
     project = make_project("rust")
     lib = project / "src" / "lib.rs"
