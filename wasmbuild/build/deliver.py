@@ -54,21 +54,14 @@ def runtime_config(path: Path, abi: str, root_id: str) -> dict[str, Any]:
 def write_output(module: bytes, output: Path) -> None:
     """Write the module atomically (a temporary file renamed into place); leave it alone when it
     already holds these bytes, so its mtime only changes with its content."""
+    from wasmbuild.files import write_atomic
+
     try:
         if output.is_file() and output.read_bytes() == module:
             return
-        output.parent.mkdir(parents=True, exist_ok=True)
-        temp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(module)
-            os.replace(temp, output)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {output}") from exc
+    except OSError:
+        pass  # unreadable: write_atomic says what is wrong with it
+    write_atomic(output, module)
 
 
 def store_module(module: bytes, ref: str, config: dict[str, Any]) -> Path:

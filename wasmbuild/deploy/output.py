@@ -9,13 +9,9 @@ multi-line strings as literal blocks.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-from wasmbuild.errors import from_os_error
 
 FORMATS = ("yaml", "json")
 
@@ -55,22 +51,7 @@ def render(objects: Sequence[Mapping[str, Any]], fmt: str = "yaml") -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same directory, renamed into place:
-    readers see the old file or the whole new one, never a half-written one."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {path}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise from_os_error(exc, f"cannot write {path}") from exc
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    readers see the old file or the whole new one, never a half-written one. Its directory must exist."""
+    from wasmbuild import files
+
+    files.write_atomic(path, text, parents=False)

@@ -198,21 +198,7 @@ def remove(registry: str, path: Path | None = None) -> list[str]:
 
 def write(config: dict[str, Any], path: Path) -> None:
     """Replace `path` with `config` atomically, mode 0600 (a symlinked config is written where it points)."""
-    import tempfile
+    from wasmbuild.files import write_atomic
 
     target = path.resolve() if path.is_symlink() else path
-    try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".config.json.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                handle.write(json.dumps(config, indent="\t") + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {target}") from exc
+    write_atomic(target, json.dumps(config, indent="\t") + "\n", mode=0o600, dir_mode=0o700)
