@@ -75,3 +75,11 @@ def test_new_force_into_an_unwritable_directory_names_the_project_file(unwritabl
     error = assert_one_error(result.stderr, f"cannot write {unwritable_dir}/")
     assert "wasmbuild-new" not in error
     assert list(unwritable_dir.iterdir()) == []
+
+
+def test_build_refuses_an_empty_tag_or_output(tmp_path: Path) -> None:
+    # `-t "$TAG"` with TAG unset must not quietly fall back to the default reference
+    for option in ("-t", "-o"):
+        result = run_cli("build", str(tmp_path), option, "")
+        assert result.returncode == 2
+        assert_one_error(result.stderr, "is empty")

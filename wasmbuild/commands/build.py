@@ -39,7 +39,13 @@ def run(args: argparse.Namespace) -> int:
     from wasmbuild.build.deliver import BuildRequest
     from wasmbuild.build.noop import try_noop
     from wasmbuild.build.units import human_size
+    from wasmbuild.errors import UsageError
 
+    # an empty value is a script's unset variable (`-t "$TAG"`), not a request for the default
+    if args.ref is not None and not args.ref.strip():
+        raise UsageError("-t/--tag is empty", "give a reference like add-header:v1, or leave -t out for the default")
+    if args.output is not None and not args.output.strip():
+        raise UsageError("-o/--output is empty", "give a file path, or leave -o out for [build] output")
     request = BuildRequest(args.path, args.backend, args.ref, args.no_cache, args.output, args.toolchain, args.mode)
     previous = signal.signal(signal.SIGTERM, _terminate)  # clean up (the container) as on Ctrl-C
     try:
