@@ -157,14 +157,16 @@ def validate(data: Mapping[str, Any], source: str = PROJECT_FILE) -> ProjectConf
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    from wasmbuild.files import read_bytes
+
+    raw = read_bytes(path)
     try:
-        with open(path, "rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path.name}: not UTF-8 text (byte {error.start})", f"fix {path}; TOML is UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path.name}: not valid TOML: {error}", f"fix the syntax of {path}") from None
-    except OSError as error:
-        raise NotFoundError(f"cannot read {path}: {error.strerror}") from None
+    return data
 
 
 def find_project(path: Path | str = ".") -> Path:

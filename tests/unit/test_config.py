@@ -79,3 +79,12 @@ def test_environment_values_are_validated_too(tmp_path: Path) -> None:
 def test_not_a_project(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="is not a wasmbuild project"):
         config.load_project(tmp_path, environ={})
+
+
+def test_a_wasmbuild_toml_that_is_not_utf8_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    from tests.fixtures.common import run_cli
+
+    (tmp_path / "wasmbuild.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    result = run_cli("build", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "error: wasmbuild.toml: not UTF-8 text" in result.stderr and "Traceback" not in result.stderr

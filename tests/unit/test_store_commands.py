@@ -111,3 +111,22 @@ def test_package_refuses_a_module_with_error_findings(tmp_path: Path) -> None:
 def test_package_of_a_missing_file_exits_3(tmp_path: Path) -> None:
     result = run_cli("package", str(tmp_path / "nope.wasm"), "-t", "x:1")
     assert result.returncode == 3 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize("content, code, words", [
+    (None, 2, "is a directory"),  # --runtime-config pointing at a directory
+    (b"\xff\xfe{}", 2, "not UTF-8"),
+    (b"[1, 2]", 2, "must be a JSON object"),
+    (b"{bad", 2, "not valid JSON"),
+])
+def test_package_with_a_bad_runtime_config_stores_nothing(module_file: Path, tmp_path: Path, content: bytes | None,
+                                                          code: int, words: str) -> None:
+    config = tmp_path / "runtime-config.json"
+    if content is None:
+        config.mkdir()
+    else:
+        config.write_bytes(content)
+    result = run_cli("package", str(module_file), "-t", "x:1", "--runtime-config", str(config))
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert Store().entries() == []

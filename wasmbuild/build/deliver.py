@@ -5,12 +5,9 @@ the project's output and the local store. Kept free of pydantic and docker-py: t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
-
-from wasmbuild.errors import ConfigError, from_os_error
 
 
 class BuildRequest(NamedTuple):
@@ -36,19 +33,12 @@ class BuildResult(NamedTuple):
 
 def runtime_config(path: Path, abi: str, root_id: str) -> dict[str, Any]:
     """The project's runtime-config.json, or wasme's default for its ABI and root id."""
+    from wasmbuild.files import read_json_object
     from wasmbuild.store import default_runtime_config
 
-    if not path.is_file():
+    if not path.exists():
         return default_runtime_config([f"v{abi}"], [root_id])
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise ConfigError(f"{path.name}: not valid JSON: {error}", f"fix {path}") from None
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot read {path}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: must be a JSON object", f"fix {path}")
-    return data
+    return read_json_object(path)
 
 
 def write_output(module: bytes, output: Path) -> None:

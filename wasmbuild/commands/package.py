@@ -21,13 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from wasmbuild import refs
     from wasmbuild.build.units import human_size
     from wasmbuild.build.verify import check_module, require_ok
-    from wasmbuild.errors import ConfigError, NotFoundError, from_os_error
+    from wasmbuild.errors import NotFoundError, from_os_error
+    from wasmbuild.files import read_json_object
     from wasmbuild.store import Store, default_runtime_config
 
     ref = refs.normalize(args.ref)
@@ -43,15 +43,7 @@ def run(args: argparse.Namespace) -> int:
     report = check_module(module, args.abi)
     require_ok(report, str(path))
     if args.runtime_config:
-        config_path = Path(args.runtime_config)
-        try:
-            runtime_config = json.loads(config_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise NotFoundError(f"{config_path}: no such file") from None
-        except ValueError as error:
-            raise ConfigError(f"{config_path.name}: not valid JSON: {error}", f"fix {config_path}") from None
-        if not isinstance(runtime_config, dict):
-            raise ConfigError(f"{config_path.name}: must be a JSON object", f"fix {config_path}")
+        runtime_config = read_json_object(args.runtime_config, "--runtime-config")
     else:
         root_ids = [args.root_id] if args.root_id else []
         runtime_config = default_runtime_config([f"v{report.abi}"] if report.abi else [], root_ids)
