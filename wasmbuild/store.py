@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wasmbuild import refs
-from wasmbuild.errors import NotFoundError, from_os_error
+from wasmbuild.errors import NotFoundError, WasmbuildError, from_os_error
 from wasmbuild.paths import store_dir
 
 WASM_LAYER_MEDIA_TYPE = "application/vnd.module.wasm.content.layer.v1+wasm"
@@ -58,6 +58,15 @@ class StoreEntry:
 
     def read_module(self) -> bytes:
         return self.module_path.read_bytes()
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """An entry directory that cannot be read: its ref when image_ref still names one, and why."""
+
+    directory: Path
+    ref: str | None
+    problem: str
 
 
 def entry_id(ref: str) -> str:
@@ -105,38 +114,75 @@ class Store:
                 shutil.rmtree(child, ignore_errors=True)
 
     # -- reading ---------------------------------------------------------------------------
-    def _load(self, directory: Path) -> StoreEntry | None:
+    def _load(self, directory: Path) -> StoreEntry | Damaged:
+        """The entry in `directory`, or what is wrong with it (a file missing or mangled by hand,
+        a disk that lost it): one damaged entry must not take `list` or the others down."""
         try:
-            ref = (directory / REF_FILE).read_text(encoding="utf-8").strip()
+            ref = refs.normalize((directory / REF_FILE).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            return Damaged(directory, None, f"{REF_FILE}: {exc.strerror or exc}")
+        except (ValueError, WasmbuildError):
+            return Damaged(directory, None, f"{REF_FILE} does not hold an image reference")
+        try:
             descriptor = json.loads((directory / DESCRIPTOR_FILE).read_text(encoding="utf-8"))
-            config_path = directory / RUNTIME_CONFIG_FILE
+            digest, size = str(descriptor["digest"]), int(descriptor["size"])
+            if not digest.startswith("sha256:"):
+                raise ValueError(digest)
+        except OSError as exc:
+            return Damaged(directory, ref, f"{DESCRIPTOR_FILE}: {exc.strerror or exc}")
+        except (ValueError, KeyError, TypeError):
+            return Damaged(directory, ref, f"{DESCRIPTOR_FILE} is not a descriptor with a sha256 digest and a size")
+        config_path = directory / RUNTIME_CONFIG_FILE
+        try:
             config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
-            updated = (directory / MODULE_FILE).stat().st_mtime
         except (OSError, ValueError):
-            return None
-        return StoreEntry(ref, directory, descriptor["digest"], int(descriptor["size"]), updated, config)
+            return Damaged(directory, ref, f"{RUNTIME_CONFIG_FILE} is not readable JSON")
+        if not isinstance(config, dict):
+            return Damaged(directory, ref, f"{RUNTIME_CONFIG_FILE} is not a JSON object")
+        try:
+            module = (directory / MODULE_FILE).stat()
+        except OSError as exc:
+            return Damaged(directory, ref, f"{MODULE_FILE}: {exc.strerror or exc}")
+        if module.st_size != size:
+            return Damaged(directory, ref, f"{MODULE_FILE} has {module.st_size} bytes, its descriptor says {size}")
+        return StoreEntry(ref, directory, digest, size, module.st_mtime, config)
 
     def find(self, ref: str) -> StoreEntry | None:
+        """The entry stored under `ref`; None when there is none or it is damaged (see `get`)."""
         directory = self.root / entry_id(ref)
         if not directory.is_dir():
             return None
         with self._locked(exclusive=False):
-            return self._load(directory)
+            loaded = self._load(directory)
+        return loaded if isinstance(loaded, StoreEntry) else None
 
     def get(self, ref: str) -> StoreEntry:
-        entry = self.find(ref)
-        if entry is None:
+        directory = self.root / entry_id(ref)
+        loaded: StoreEntry | Damaged | None = None
+        if directory.is_dir():
+            with self._locked(exclusive=False):
+                loaded = self._load(directory)
+        if isinstance(loaded, Damaged):
+            raise NotFoundError(f"{refs.normalize(ref)} is damaged in the local store ({loaded.problem})",
+                                f"remove it with 'wasmbuild rm {refs.normalize(ref)}', then build, package or pull "
+                                "it again")
+        if loaded is None:
             raise NotFoundError(f"{refs.normalize(ref)} is not in the local store",
                                 "run 'wasmbuild list' to see the stored modules, or build, package or pull it")
-        return entry
+        return loaded
 
-    def entries(self) -> list[StoreEntry]:
+    def _scan(self) -> list[StoreEntry | Damaged]:
         if not self.root.is_dir():
             return []
         with self._locked(exclusive=False):
-            found = (self._load(d) for d in self.root.iterdir()
-                     if d.is_dir() and not d.name.startswith("."))
-            return sorted((e for e in found if e is not None), key=lambda e: e.ref)
+            return [self._load(d) for d in sorted(self.root.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+
+    def entries(self) -> list[StoreEntry]:
+        return sorted((e for e in self._scan() if isinstance(e, StoreEntry)), key=lambda e: e.ref)
+
+    def damaged(self) -> list[Damaged]:
+        """Entry directories that cannot be read, with what is wrong (for `list` to report)."""
+        return [d for d in self._scan() if isinstance(d, Damaged)]
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, ref: str, module: bytes, runtime_config: Mapping[str, Any] | None = None,
@@ -170,7 +216,7 @@ class Store:
                 self._sweep()
                 raise from_os_error(exc, "cannot write to the local store") from exc
             entry = self._load(target)
-        assert entry is not None
+        assert isinstance(entry, StoreEntry), entry
         return entry
 
     def tag(self, source: str, destination: str) -> StoreEntry:
@@ -179,16 +225,23 @@ class Store:
                  if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE)}
         return self.put(destination, entry.read_module(), entry.runtime_config or None, extra)
 
-    def remove(self, ref: str) -> StoreEntry:
-        entry = self.get(ref)
+    def remove(self, ref: str) -> str:
+        """Remove what is stored under `ref` (a damaged entry too) and return its canonical ref."""
+        canonical = refs.normalize(ref)
+        directory = self.root / entry_id(canonical)
+        if not directory.is_dir():
+            self.get(canonical)  # raises the not-found error
         with self._locked(exclusive=True):
             try:
                 trash = Path(tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=self.root))
-                entry.directory.rename(trash / "old")
+                directory.rename(trash / "old")
                 shutil.rmtree(trash, ignore_errors=True)
+            except FileNotFoundError:
+                raise NotFoundError(f"{canonical} is not in the local store",
+                                    "run 'wasmbuild list' to see the stored modules") from None
             except OSError as exc:
-                raise from_os_error(exc, f"cannot remove {entry.ref}") from exc
-        return entry
+                raise from_os_error(exc, f"cannot remove {canonical}") from exc
+        return canonical
 
 
 def _write_synced(path: Path, data: bytes) -> None:

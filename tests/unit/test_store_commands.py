@@ -130,3 +130,27 @@ def test_package_with_a_bad_runtime_config_stores_nothing(module_file: Path, tmp
     assert result.returncode == code, result.stderr
     assert words in result.stderr and "Traceback" not in result.stderr
     assert Store().entries() == []
+
+
+def test_damaged_entries_do_not_break_list_and_rm_removes_them(module_file: Path) -> None:
+    for ref in ("good:v1", "nomodule:v1", "baddescriptor:v1", "badref:v1"):
+        assert run_cli("package", str(module_file), "-t", ref).returncode == 0
+    store = Store()
+    entries = {e.ref: e.directory for e in store.entries()}
+    (entries["nomodule:v1"] / "filter.wasm").unlink()
+    (entries["baddescriptor:v1"] / "descriptor.json").write_text("{}")
+    (entries["badref:v1"] / "image_ref").write_text("NOT A REF!\n")
+    result = run_cli("list")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["NAME", "good"]
+    assert "damaged store entry nomodule:v1" in result.stderr and "'wasmbuild rm nomodule:v1'" in result.stderr
+    assert "damaged store entry baddescriptor:v1" in result.stderr
+    assert f"damaged store entry {entries['badref:v1']}" in result.stderr
+    assert [row["ref"] for row in json.loads(run_cli("list", "--json").stdout)] == ["good:v1"]
+    # using a damaged entry says so; rm removes it (by its reference, even when image_ref is mangled)
+    used = run_cli("tag", "nomodule:v1", "other:v1")
+    assert used.returncode == 3 and "nomodule:v1 is damaged in the local store" in used.stderr
+    removed = run_cli("rm", "nomodule:v1", "baddescriptor:v1", "badref:v1")
+    assert removed.returncode == 0, removed.stderr
+    after = run_cli("list")
+    assert after.stderr == "" and len(after.stdout.splitlines()) == 2
