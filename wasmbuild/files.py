@@ -71,11 +71,11 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o644, *, pare
             Path(temp).unlink(missing_ok=True)
 
 
-def read_bytes(path: Path | str, what: str = "") -> bytes:
+def read_bytes(path: Path | str, label: str | None = None) -> bytes:
     """The bytes of a file the user named; a missing file, a directory or no permission is an error
-    that says so (`what` names the option or role, e.g. '--runtime-config')."""
+    that says so, about `label` (how the user wrote it, e.g. '--runtime-config rc.json'; default: the path)."""
     path = Path(path)
-    label = f"{what} {path}" if what else str(path)
+    label = label or str(path)
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -86,10 +86,10 @@ def read_bytes(path: Path | str, what: str = "") -> bytes:
         raise from_os_error(OSError(exc.errno, exc.strerror), f"cannot read {label}") from None
 
 
-def read_json_object(path: Path | str, what: str = "") -> dict[str, Any]:
+def read_json_object(path: Path | str, label: str | None = None) -> dict[str, Any]:
     """A JSON object from a file the user named (runtime-config.json and friends)."""
     path = Path(path)
-    data = read_bytes(path, what)
+    data = read_bytes(path, label)
     try:
         value = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     report = check_module(module, args.abi)
     require_ok(report, str(path))
     if args.runtime_config:
-        runtime_config = read_json_object(args.runtime_config, "--runtime-config")
+        runtime_config = read_json_object(args.runtime_config, f"--runtime-config {args.runtime_config}")
     else:
         root_ids = [args.root_id] if args.root_id else []
         runtime_config = default_runtime_config([f"v{report.abi}"] if report.abi else [], root_ids)
