@@ -26,7 +26,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".", *DEV_TOOLS)
+    session.install("-e", ".[test]", *DEV_TOOLS)  # nox and pytest are imported by wasmbuild.nox/testing
     session.run("mypy")
 
 

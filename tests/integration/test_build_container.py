@@ -176,9 +176,19 @@ def test_two_concurrent_builds_into_one_store(builder_image: str, make_project: 
     assert not [p for p in Store().root.iterdir() if p.name.startswith(".tmp-")]
 
 
+SLOW_TO_COMPILE = "\n#include <map>\n" + "".join(
+    f"std::string slow_{i}(const std::string& s) {{ std::map<std::string, int> m; "
+    f"for (int k = 0; k < {i % 7 + 3}; ++k) m[s + std::to_string(k * {i})] = k; std::string r; "
+    f"for (auto& [a, b] : m) r += a + std::to_string(b); return r; }}\n"
+    for i in range(1500))
+
+
 def test_ctrl_c_mid_compile_leaves_no_container_and_no_store_entry(builder_image: str, make_project: Any,
                                                                     docker_client: Any) -> None:
     project = make_project("new:cpp")
+    # ~15 s of real compiling (1,500 unused functions at -O2), so the signal surely lands mid-compile
+    with open(project / "filter.cc", "a", encoding="utf-8") as source:
+        source.write(SLOW_TO_COMPILE)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", "build", str(project), "--backend", "container"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
