@@ -91,11 +91,35 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and " " in self.prog:
+            # A sub-command's parser gets every argument after its name, so what it leaves is unknown
+            # for certain: say so with its usage and its --help (argparse would hand them up to the
+            # top-level parser, whose usage and hint are of no help for `wasmbuild build --bogus`).
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"error: {message}\n")
-        sys.stderr.write(f"hint: run '{self.prog} --help' for the options\n")
+        hint = _suggestion(message) or f"run '{self.prog} --help' for the options"
+        sys.stderr.write(f"hint: {hint}\n")
         sys.exit(EXIT_USAGE)
+
+
+def _suggestion(message: str) -> str | None:
+    """'did you mean ...' for a mistyped command or choice (argparse's 'invalid choice' message)."""
+    import re
+
+    match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if match is None:
+        return None
+    import difflib
+
+    choices = re.findall(r"'([^']*)'", match.group(2))
+    close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
 
 
 def _selected_command(argv: Sequence[str]) -> str | None:

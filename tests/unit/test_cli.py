@@ -54,3 +54,19 @@ def test_unexpected_exception_becomes_one_line_and_a_crash_log(monkeypatch, caps
     assert "internal error: RuntimeError: kaboom" in err
     assert "Traceback" not in err
     assert (wasmbuild_home / "crash.log").read_text().count("kaboom") >= 1
+
+
+def test_an_unknown_option_is_reported_with_the_sub_commands_usage() -> None:
+    for args, prog in ((["build", "--bogus"], "wasmbuild build"), (["deploy", "istio", "r:1", "--id", "a", "-Z"],
+                                                                   "wasmbuild deploy istio")):
+        result = run_cli(*args)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"usage: {prog} ")
+        assert "error: unrecognized arguments:" in result.stderr
+        assert result.stderr.rstrip().endswith(f"hint: run '{prog} --help' for the options")
+
+
+def test_a_mistyped_command_or_choice_gets_a_suggestion() -> None:
+    assert run_cli("bulid").stderr.rstrip().endswith("hint: did you mean 'build'?")
+    assert run_cli("check", "--format", "jsno", "x.wasm").stderr.rstrip().endswith("hint: did you mean 'json'?")
+    assert run_cli("frobnicate").stderr.rstrip().endswith("hint: run 'wasmbuild --help' for the options")
