@@ -67,6 +67,8 @@ def test_builder_commands_with_the_daemon_down_exit_5(dead_docker_socket: str) -
         assert result.returncode == 5, result.stderr
         no_traceback(result.stderr)
         assert "does not answer" in result.stderr
+        # the way round a dead daemon for builds (--backend host) is no way to make the image
+        assert "hint: start the Docker daemon" in result.stderr and "--backend" not in result.stderr
 
 
 def test_a_directory_that_is_not_a_project_exits_3(tmp_path: Path) -> None:

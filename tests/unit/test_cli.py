@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -70,3 +71,19 @@ def test_a_mistyped_command_or_choice_gets_a_suggestion() -> None:
     assert run_cli("bulid").stderr.rstrip().endswith("hint: did you mean 'build'?")
     assert run_cli("check", "--format", "jsno", "x.wasm").stderr.rstrip().endswith("hint: did you mean 'json'?")
     assert run_cli("frobnicate").stderr.rstrip().endswith("hint: run 'wasmbuild --help' for the options")
+
+
+def test_every_command_and_sub_command_has_help_with_a_description() -> None:
+    """`--help` of every command reads as a page: a description under the usage, metavars in capitals."""
+    commands = [[c.name] for c in cli.COMMANDS]
+    commands += [["deploy", p] for p in ("istio", "envoy", "gloo")] + [["undeploy", p] for p in ("istio", "gloo")]
+    commands += [["builder", a] for a in ("build", "info")]
+    for command in commands:
+        result = run_cli(*command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        usage, _, rest = result.stdout.partition("\n\n")
+        assert usage.startswith(f"usage: wasmbuild {' '.join(command)}")
+        description = rest.split("\n\n")[0]
+        assert description and not description.startswith(("positional arguments", "options")), command
+        # argparse's default metavar (the dest in capitals, e.g. ROOT_ID) means nobody chose one
+        assert not re.search(r"--[a-z-]+ [A-Z]+_[A-Z_]+\b", usage), usage

@@ -12,16 +12,17 @@ from typing import Any
 
 from wasmbuild.errors import EnvironmentProblem
 
-DAEMON_HINT = ("start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &'), "
-               "or build with this machine's tools: --backend host")
+START_HINT = "start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &')"
+DAEMON_HINT = f"{START_HINT}, or build with this machine's tools: --backend host"
 
 
 def describe_host() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def connect(timeout: int = 600) -> Any:
-    """A docker-py client that has answered a ping; EnvironmentProblem (exit 5) when the daemon is down."""
+def connect(timeout: int = 600, hint: str = DAEMON_HINT) -> Any:
+    """A docker-py client that has answered a ping; EnvironmentProblem (exit 5) when the daemon is down.
+    `hint` says what to do then (building has --backend host; the builder commands have no way round)."""
     import docker
     from docker.errors import DockerException
 
@@ -30,10 +31,10 @@ def connect(timeout: int = 600) -> Any:
         client.ping()
     except (DockerException, OSError) as exc:
         raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
-                                 DAEMON_HINT) from None
+                                 hint) from None
     except Exception as exc:  # requests' own errors when docker-py does not wrap them
         raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
-                                 DAEMON_HINT) from None
+                                 hint) from None
     return client
 
 
