@@ -165,6 +165,8 @@ def test_help_lists_the_platforms() -> None:
     (["deploy", "istio", REF, "--id", "x", "--kind", "envoyfilter", "--code-uri", "ftp://x/y.wasm"], 2,
      ["--code-uri"]),
     (["deploy", "istio", REF, "--id", "x", "--phase", "LATE"], 2, ["--phase"]),
+    (["deploy", "istio", REF, "--id", "x", "--url", "ftp://x/y.wasm"], 2, ["--url", "ftp://x/y.wasm"]),
+    (["deploy", "istio", REF, "--id", "x", "--url", "filter.wasm"], 2, ["--url"]),
     (["deploy", "istio", REF], 2, ["--id"]),
     (["deploy", "envoy", REF, "--upstream", "no-port"], 2, ["--upstream"]),
     (["deploy", "envoy", REF, "--upstream", "host:99999"], 2, ["out of range"]),
