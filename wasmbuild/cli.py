@@ -165,6 +165,13 @@ def _report(error: WasmbuildError) -> None:
         sys.stderr.write(f"hint: {error.hint}\n")
 
 
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _crash_log(exc: BaseException) -> str:
     """Write the traceback of an unexpected exception to a file and return its path."""
     import tempfile
@@ -202,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(error)
         return error.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        # on a terminal the cursor is after the echoed ^C (often mid-prompt): start a line of our own
+        sys.stderr.write(("\n" if _isatty(sys.stderr) else "") + "interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`wasmbuild list | head`); silence the flush at exit too
