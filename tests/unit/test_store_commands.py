@@ -154,3 +154,17 @@ def test_damaged_entries_do_not_break_list_and_rm_removes_them(module_file: Path
     assert removed.returncode == 0, removed.stderr
     after = run_cli("list")
     assert after.stderr == "" and len(after.stdout.splitlines()) == 2
+
+
+def test_stdout_of_package_tag_and_rm_is_the_documented_one_line_each(module_file: Path) -> None:
+    """The README's 'Output for scripts' table: scripts parse these lines."""
+    import re
+
+    sha = hashlib.sha256(module_file.read_bytes()).hexdigest()
+    packaged = run_cli("package", str(module_file), "-t", "scripted:v1")
+    assert re.fullmatch(rf"scripted:v1  \d+(\.\d+)? [kMG]?B  sha256:{sha}  ABI 0\.2\.1\n", packaged.stdout), packaged
+    tagged = run_cli("tag", "scripted:v1", "localhost:5000/scripted:v2")
+    assert tagged.stdout == f"localhost:5000/scripted:v2 sha256:{sha}\n"
+    removed = run_cli("rm", "scripted:v1", "localhost:5000/scripted:v2")
+    assert removed.stdout == "removed scripted:v1\nremoved localhost:5000/scripted:v2\n"
+    assert all(r.stderr == "" for r in (packaged, tagged, removed))
