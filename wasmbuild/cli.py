@@ -80,6 +80,8 @@ class _Formatter(argparse.HelpFormatter):
                     width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
                 except (AttributeError, ValueError, OSError):
                     width = 80
+                if width <= 0:  # a terminal nobody gave a size (script(1), docker run -t): 0 columns
+                    width = 80
             width -= 2
         super().__init__(prog, indent_increment, max_help_position, width)
 

@@ -87,3 +87,34 @@ def test_every_command_and_sub_command_has_help_with_a_description() -> None:
         assert description and not description.startswith(("positional arguments", "options")), command
         # argparse's default metavar (the dest in capitals, e.g. ROOT_ID) means nobody chose one
         assert not re.search(r"--[a-z-]+ [A-Z]+_[A-Z_]+\b", usage), usage
+
+
+def _on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
+    """stdout+stderr of `wasmbuild ARGS` run on a fresh pseudo-terminal (which has no size: 0x0)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS")}
+    full_env.update(PYTHONPATH=str(REPO), **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=full_env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    proc.wait(timeout=60)
+    return seen.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_help_on_a_terminal_without_a_size_is_80_columns_wide() -> None:
+    # script(1), `docker run -t` and CI ptys report 0 columns: that must not mean one word per line
+    text = _on_a_terminal("new", "--help", env={"NO_COLOR": "1"})
+    assert "usage: wasmbuild new [-h] [--lang LANG]" in text
