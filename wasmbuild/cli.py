@@ -103,8 +103,10 @@ class _Parser(argparse.ArgumentParser):
         return namespace, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        from wasmbuild.console import error_label
+
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"{error_label()} {message}\n")
         hint = _suggestion(message) or f"run '{self.prog} --help' for the options"
         sys.stderr.write(f"hint: {hint}\n")
         sys.exit(EXIT_USAGE)
@@ -162,7 +164,9 @@ def load(command: Command) -> CommandModule:
 
 
 def _report(error: WasmbuildError) -> None:
-    sys.stderr.write(f"error: {error.message}\n")
+    from wasmbuild.console import error_label
+
+    sys.stderr.write(f"{error_label()} {error.message}\n")
     if error.hint:
         sys.stderr.write(f"hint: {error.hint}\n")
 
@@ -223,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_USAGE)
     except Exception as exc:
         where = _crash_log(exc)
-        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n")
+        from wasmbuild.console import error_label
+
+        sys.stderr.write(f"{error_label()} internal error: {type(exc).__name__}: {exc}\n")
         sys.stderr.write(f"hint: this is a bug in wasmbuild; the details are in {where}\n")
         return EXIT_INTERNAL

@@ -114,6 +114,14 @@ def _on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
     return seen.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
+def test_error_is_red_on_a_terminal_and_plain_with_no_color() -> None:
+    assert "\x1b[1;31merror:\x1b[0m rm-me:v1 is not in the local store" in _on_a_terminal("rm", "rm-me:v1")
+    plain = _on_a_terminal("rm", "rm-me:v1", env={"NO_COLOR": "1"})
+    assert "error: rm-me:v1 is not in the local store" in plain and "\x1b[" not in plain
+    piped = run_cli("rm", "rm-me:v1")
+    assert "\x1b[" not in piped.stderr
+
+
 def test_help_on_a_terminal_without_a_size_is_80_columns_wide() -> None:
     # script(1), `docker run -t` and CI ptys report 0 columns: that must not mean one word per line
     text = _on_a_terminal("new", "--help", env={"NO_COLOR": "1"})
