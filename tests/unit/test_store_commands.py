@@ -102,9 +102,12 @@ def test_package_refuses_a_module_with_error_findings(tmp_path: Path) -> None:
     result = run_cli("package", str(no_marker), "-t", "x:1")
     assert result.returncode == 4
     assert "missing-abi-marker" in result.stderr
+    assert "fix the module's exports/imports" in result.stderr
     not_wasm = tmp_path / "text.wasm"
     not_wasm.write_text("hello")
-    assert run_cli("package", str(not_wasm), "-t", "x:1").returncode == 4
+    refused = run_cli("package", str(not_wasm), "-t", "x:1")
+    assert refused.returncode == 4 and "not-wasm" in refused.stderr
+    assert "hint: give a compiled .wasm module" in refused.stderr  # not advice about its exports
     assert Store().entries() == []
 
 
