@@ -69,6 +69,17 @@ def test_builder_commands_with_the_daemon_down_exit_5(dead_docker_socket: str) -
         assert "does not answer" in result.stderr
         # the way round a dead daemon for builds (--backend host) is no way to make the image
         assert "hint: start the Docker daemon" in result.stderr and "--backend" not in result.stderr
+        assert f"check DOCKER_HOST={dead_docker_socket}" in result.stderr  # it may be the culprit
+
+
+def test_a_tcp_daemon_that_refuses_says_so(make_project: Any) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_cli("build", str(make_project("rust")), "--backend", "container",
+                     env={"DOCKER_HOST": f"tcp://127.0.0.1:{port}"})
+    assert result.returncode == 5
+    assert f"the Docker daemon at tcp://127.0.0.1:{port} does not answer (connection refused)" in result.stderr
 
 
 def test_a_directory_that_is_not_a_project_exits_3(tmp_path: Path) -> None:
