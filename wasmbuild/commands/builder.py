@@ -42,10 +42,22 @@ def _build(args: argparse.Namespace) -> int:
     from wasmbuild.build import dockerapi, image
     from wasmbuild.build.context import builder_tag
 
+    if args.base is not None:  # a usage error before the daemon is asked anything
+        from wasmbuild import refs
+        from wasmbuild.errors import UsageError
+
+        try:
+            refs.parse(args.base)
+        except UsageError as error:
+            raise UsageError(f"--base {args.base!r} is not an image reference ({error.message.split(': ', 1)[-1]})",
+                             "for example --base debian:bookworm-slim") from None
     client = dockerapi.connect(hint=dockerapi.START_HINT)
     info = None if args.force else image.find(client, builder_tag())
     if info is not None:
-        console.info(f"builder image {info.tag} is up to date")
+        asked = f"on {args.base}" if args.base else "on a debootstrapped base" if args.bootstrap else ""
+        # the tag follows the toolchains, not the base: say why the base asked for was not used
+        console.info(f"builder image {info.tag} is up to date" + (
+            f"; add --force to rebuild it {asked}" if asked else ""))
     else:
         base = image.choose_base(client, args.base, args.bootstrap)
         info = image.build(client, base, force=True, verbose=args.verbose)
