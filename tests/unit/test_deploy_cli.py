@@ -147,6 +147,9 @@ def test_help_lists_the_platforms() -> None:
     (["deploy", "istio", REF, "--id", "x", "--config", "{bad json"], 2, ["--config", "not valid JSON"]),
     (["deploy", "envoy", REF, "--config", '{"a": }'], 2, ["not valid JSON", "line 1"]),
     (["deploy", "istio", REF, "--id", "x", "--config", "[1, 2]"], 2, ["must be a JSON object"]),
+    # a Latin-1 byte in the shell's argument: refused, not written into the manifest as "\uDCFF"
+    (["deploy", "istio", REF, "--id", "x", "--config", '{"a": "caf\udce9"}'], 2, ["--config", "not UTF-8"]),
+    (["deploy", "istio", REF, "--id", "x", "--config", "@/"], 2, ["--config @/ is a directory"]),
     (["deploy", "istio", REF, "--id", "x", "--config", "@/nonexistent/config.json"], 3, ["/nonexistent/config.json"]),
     (["deploy", "istio", REF, "--id", "x", "--selector", "app"], 2, ["--selector", "key=value"]),
     (["deploy", "istio", REF, "--id", "x", "--selector", "app=we*b"], 2, ["label value"]),

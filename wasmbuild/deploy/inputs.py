@@ -8,14 +8,14 @@ refuses later. The rules are Kubernetes' own (DNS-1123 names, label syntax).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from wasmbuild.errors import ConfigError, UsageError, from_os_error
+from wasmbuild.errors import ConfigError, UsageError
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -112,21 +112,23 @@ def load_plugin_config(spec: str | None, flag: str = "--config") -> PluginConfig
     if spec is None:
         return None
     source = "the value"
-    text = spec
+    raw = os.fsencode(spec)  # argv bytes as typed (Python keeps what is not UTF-8 as surrogates)
     if spec.startswith("@"):
         name = spec[1:]
         if not name:
             raise UsageError(f"{flag} @ names no file", f"write {flag} @FILE, {flag} @- for stdin, or inline JSON")
         if name == "-":
-            text, source = sys.stdin.read(), "stdin"
+            raw, source = sys.stdin.buffer.read(), "stdin"
         else:
-            try:
-                text = Path(name).read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise ConfigError(f"{flag}: {name} is not UTF-8 text ({exc.reason})") from exc
-            except OSError as exc:
-                raise from_os_error(exc, f"{flag}: cannot read the plugin configuration") from exc
-            source = name
+            from wasmbuild.files import read_bytes
+
+            raw, source = read_bytes(name, f"{flag} {spec}"), name
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # JSON is UTF-8; a lone surrogate would end up in the manifest and break kubectl
+        raise ConfigError(f"{flag}: {source} is not UTF-8 text (byte {exc.start})",
+                          "write the configuration in UTF-8") from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
