@@ -189,7 +189,11 @@ def _crash_log(exc: BaseException) -> str:
     header = f"wasmbuild {__version__}\nargv: {sys.argv!r}\npython: {sys.version}\n\n"
     from pathlib import Path
 
-    for directory in (home(), Path(tempfile.gettempdir())):
+    try:
+        candidates = [home()]
+    except Exception:  # WASMBUILD_HOME is a file, say: the crash log still goes somewhere
+        candidates = []
+    for directory in (*candidates, Path(tempfile.gettempdir())):
         try:
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / "crash.log"

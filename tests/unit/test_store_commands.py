@@ -171,3 +171,21 @@ def test_stdout_of_package_tag_and_rm_is_the_documented_one_line_each(module_fil
     removed = run_cli("rm", "scripted:v1", "localhost:5000/scripted:v2")
     assert removed.stdout == "removed scripted:v1\nremoved localhost:5000/scripted:v2\n"
     assert all(r.stderr == "" for r in (packaged, tagged, removed))
+
+
+def test_a_wasmbuild_home_that_is_a_file_is_named_not_an_empty_store(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("oops\n")
+    result = run_cli("list", env={"WASMBUILD_HOME": str(home)})
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"error: WASMBUILD_HOME={home} is not a directory" in result.stderr
+
+
+def test_a_store_path_blocked_by_a_file_names_the_path_once_with_a_hint(module_file: Path,
+                                                                       wasmbuild_home: Path) -> None:
+    (wasmbuild_home / "store").write_text("in the way\n")
+    result = run_cli("package", str(module_file), "-t", "x:1")
+    assert result.returncode == 8
+    store = wasmbuild_home / "store"
+    assert f"error: cannot open the store at {store}: File exists\n" in result.stderr  # once, not twice
+    assert "hint: a file is in the way: something else exists at that path" in result.stderr
