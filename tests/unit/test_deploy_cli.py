@@ -357,3 +357,14 @@ def test_a_module_envoy_would_refuse_is_not_deployed(wasmbuild_home: Path, tmp_p
         forced = run_cli(*args, "--skip-check")
         assert forced.returncode == 0, forced.stderr
     assert run_cli("undeploy", "istio", REF, "--id", "a").returncode == 0
+
+
+def test_suggestions_are_next_steps_not_warnings(stored_module: StoredModule, tmp_path: Path) -> None:
+    target = tmp_path / "envoy.yaml"
+    envoy = run_cli("deploy", "envoy", REF, "--output", str(target))
+    assert envoy.returncode == 0, envoy.stderr
+    assert f"next: envoy -c {target}" in envoy.stderr and "warning: run it" not in envoy.stderr
+    gloo = run_cli("deploy", "gloo", REF, "--id", "x")
+    assert gloo.returncode == 0, gloo.stderr
+    assert "next: kubectl patch gateways.gateway.solo.io gateway-proxy -n gloo-system" in gloo.stderr
+    assert "warning:" not in gloo.stderr
