@@ -49,6 +49,9 @@ def test_daemon_down_with_auto_builds_on_the_host(make_project: Any, dead_docker
     result = run_cli("build", str(project), env={"DOCKER_HOST": dead_docker_socket})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("built (host)")
+    # and says why it did not use the builder image
+    assert f"the Docker daemon at {dead_docker_socket} does not answer (connection refused): building with " \
+           "this machine's tools" in result.stderr
 
 
 def test_daemon_down_and_no_host_tools_names_both(make_project: Any, dead_docker_socket: str,

@@ -49,6 +49,7 @@ def work_dir_for(project: Project) -> Path:
 
 
 def choose_executor(requested: str, language: Language, project: Project) -> Executor:
+    problem: str | None = None
     if requested in ("container", "auto"):
         problem = rawdocker.ping_problem()
         if problem is None:
@@ -63,6 +64,9 @@ def choose_executor(requested: str, language: Language, project: Project) -> Exe
                                      "install those, or build in the builder container: --backend container")
         raise EnvironmentProblem(f"no way to build here: the Docker daemon at {describe_host()} does not answer, "
                                  f"and {tools}", with_docker_host(f"{DAEMON_HINT}; or install the missing tools"))
+    if requested == "auto":  # say why: the host's toolchain is not the pinned one of the builder image
+        console.info(f"the Docker daemon at {describe_host()} does not answer ({problem}): "
+                     "building with this machine's tools")
     return Executor("host", tools, tools.identity())
 
 
