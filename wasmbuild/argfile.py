@@ -7,29 +7,29 @@ of messages. What the bytes mean (JSON, a body) is the caller's business.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
-from wasmbuild.errors import UsageError, from_os_error
+from wasmbuild.errors import UsageError
 
 
 def read(value: str | None, option: str) -> bytes | None:
     """None for an absent option; the bytes of FILE for @FILE, of standard input for @-; else the
-    text itself as UTF-8. An unreadable FILE raises the error from_os_error picks (not found 3,
-    permission 8), naming the option."""
+    text itself, as the bytes the user typed (argv is decoded with surrogateescape, so what is not
+    UTF-8 comes back unchanged). A FILE that cannot be read is wasmbuild.files.read_bytes' error
+    (not found 3, a directory 2, permission 8), naming the option as written."""
     if value is None:
         return None
     if not value.startswith("@"):
-        return value.encode("utf-8", "surrogateescape")  # the bytes as they were on the command line
+        return os.fsencode(value)
     name = value[1:]
     if not name:
         raise UsageError(f"{option} @ names no file", f"write {option} TEXT, {option} @FILE or {option} @- for stdin")
     if name == "-":
         return sys.stdin.buffer.read()
-    try:
-        return Path(name).read_bytes()
-    except OSError as exc:
-        raise from_os_error(OSError(exc.errno, exc.strerror), f"{option} @{name}") from None
+    from wasmbuild.files import read_bytes
+
+    return read_bytes(name, f"{option} {value}")
 
 
 def source(value: str) -> str:

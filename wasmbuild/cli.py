@@ -80,6 +80,8 @@ class _Formatter(argparse.HelpFormatter):
                     width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
                 except (AttributeError, ValueError, OSError):
                     width = 80
+                if width <= 0:  # a terminal nobody gave a size (script(1), docker run -t): 0 columns
+                    width = 80
             width -= 2
         super().__init__(prog, indent_increment, max_help_position, width)
 
@@ -91,11 +93,37 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and " " in self.prog:
+            # A sub-command's parser gets every argument after its name, so what it leaves is unknown
+            # for certain: say so with its usage and its --help (argparse would hand them up to the
+            # top-level parser, whose usage and hint are of no help for `wasmbuild build --bogus`).
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        from wasmbuild.console import error_label
+
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"error: {message}\n")
-        sys.stderr.write(f"hint: run '{self.prog} --help' for the options\n")
+        sys.stderr.write(f"{error_label()} {message}\n")
+        hint = _suggestion(message) or f"run '{self.prog} --help' for the options"
+        sys.stderr.write(f"hint: {hint}\n")
         sys.exit(EXIT_USAGE)
+
+
+def _suggestion(message: str) -> str | None:
+    """'did you mean ...' for a mistyped command or choice (argparse's 'invalid choice' message)."""
+    import re
+
+    match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if match is None:
+        return None
+    import difflib
+
+    choices = re.findall(r"'([^']*)'", match.group(2))
+    close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
 
 
 def _selected_command(argv: Sequence[str]) -> str | None:
@@ -136,9 +164,18 @@ def load(command: Command) -> CommandModule:
 
 
 def _report(error: WasmbuildError) -> None:
-    sys.stderr.write(f"error: {error.message}\n")
+    from wasmbuild.console import error_label
+
+    sys.stderr.write(f"{error_label()} {error.message}\n")
     if error.hint:
         sys.stderr.write(f"hint: {error.hint}\n")
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _crash_log(exc: BaseException) -> str:
@@ -152,7 +189,11 @@ def _crash_log(exc: BaseException) -> str:
     header = f"wasmbuild {__version__}\nargv: {sys.argv!r}\npython: {sys.version}\n\n"
     from pathlib import Path
 
-    for directory in (home(), Path(tempfile.gettempdir())):
+    try:
+        candidates = [home()]
+    except Exception:  # WASMBUILD_HOME is a file, say: the crash log still goes somewhere
+        candidates = []
+    for directory in (*candidates, Path(tempfile.gettempdir())):
         try:
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / "crash.log"
@@ -178,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(error)
         return error.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        # on a terminal the cursor is after the echoed ^C (often mid-prompt): start a line of our own
+        sys.stderr.write(("\n" if _isatty(sys.stderr) else "") + "interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`wasmbuild list | head`); silence the flush at exit too
@@ -189,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_USAGE)
     except Exception as exc:
         where = _crash_log(exc)
-        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n")
+        from wasmbuild.console import error_label
+
+        sys.stderr.write(f"{error_label()} internal error: {type(exc).__name__}: {exc}\n")
         sys.stderr.write(f"hint: this is a bug in wasmbuild; the details are in {where}\n")
         return EXIT_INTERNAL

@@ -32,6 +32,11 @@ def _colour(code: str, text: str) -> str:
     return f"\033[{code}m{text}\033[0m"
 
 
+def error_label() -> str:
+    """`error:` as the CLI prints it: red on a terminal, like `warning:` is yellow."""
+    return _colour("1;31", "error:")
+
+
 def step(message: str) -> None:
     """A stage of a longer job starts (`==> building in container`)."""
     print(_colour("1;34", "==>") + " " + message, file=_stream(), flush=True)

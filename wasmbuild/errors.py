@@ -92,7 +92,8 @@ def from_os_error(exc: OSError, what: str) -> WasmbuildError:
     """Turn an OSError raised while doing `what` into the matching error with a hint."""
     import errno
 
-    target = f"{what}: {exc.filename}" if exc.filename else what
+    name = str(exc.filename) if exc.filename else ""
+    target = f"{what}: {name}" if name and name not in what else what  # the path once, not twice
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
         return StorageError(f"{target}: no space left on device", "free some disk space and try again")
@@ -100,4 +101,6 @@ def from_os_error(exc: OSError, what: str) -> WasmbuildError:
         return StorageError(f"{target}: {reason}", "check the permissions of that path")
     if exc.errno == errno.ENOENT:
         return NotFoundError(f"{target}: no such file or directory")
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # mkdir or open through a path a file blocks
+        return StorageError(f"{target}: {reason}", "a file is in the way: something else exists at that path")
     return StorageError(f"{target}: {reason}")

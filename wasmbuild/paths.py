@@ -10,7 +10,14 @@ def home() -> Path:
     """$WASMBUILD_HOME, else $XDG_CACHE_HOME/wasmbuild, else ~/.cache/wasmbuild."""
     explicit = os.environ.get("WASMBUILD_HOME")
     if explicit:
-        return Path(explicit).expanduser()
+        path = Path(explicit).expanduser()
+        if path.exists() and not path.is_dir():
+            # else `list` shows an empty store and every write fails with 'Not a directory'
+            from wasmbuild.errors import UsageError
+
+            raise UsageError(f"WASMBUILD_HOME={explicit} is not a directory",
+                             "point it at a directory (it is created when missing), or unset it")
+        return path
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "wasmbuild"

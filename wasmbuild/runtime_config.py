@@ -15,8 +15,6 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from wasmbuild.errors import ConfigError, from_os_error
-
 TYPE_CHECKING = False  # not `from typing import ...`: this module is on the no-op build's path
 if TYPE_CHECKING:
     from typing import Any
@@ -29,22 +27,12 @@ def default(abi_versions: list[str], root_ids: list[str]) -> dict[str, Any]:
     return {"type": "envoy_proxy", "abiVersions": abi_versions, "config": {"rootIds": root_ids}}
 
 
-def load(path: Path) -> dict[str, Any]:
-    """The runtime config in `path`; ConfigError when it is not a JSON object, the matching error
-    (not found, permission) when it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise from_os_error(OSError(exc.errno, exc.strerror), f"cannot read {path}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path.name}: not UTF-8 text ({exc.reason})", f"fix {path}") from None
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise ConfigError(f"{path.name}: not valid JSON: {error}", f"fix {path}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: must be a JSON object", f"fix {path}")
-    return data
+def load(path: Path, label: str | None = None) -> dict[str, Any]:
+    """The runtime config in `path` (a JSON object); ConfigError when it is not one, and the
+    errors of wasmbuild.files.read_bytes when it cannot be read (`label` names it there)."""
+    from wasmbuild.files import read_json_object
+
+    return read_json_object(path, label)
 
 
 def root_ids(config: object) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wasmbuild import refs, runtime_config
-from wasmbuild.errors import NotFoundError, from_os_error
+from wasmbuild.errors import NotFoundError, WasmbuildError, from_os_error
 from wasmbuild.oci.mediatypes import WASM_CONTENT_LAYER
 from wasmbuild.paths import store_dir
 from wasmbuild.record import Record
@@ -78,6 +78,19 @@ class StoreEntry(Record):
                 if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE)}
 
 
+class Damaged(Record):
+    """An entry directory that cannot be read: its ref when image_ref still names one, and why."""
+
+    _fields = ("directory", "ref", "problem")
+    __slots__ = _fields
+    directory: Path
+    ref: str | None
+    problem: str
+
+    def __init__(self, directory: Path, ref: str | None, problem: str) -> None:
+        self._set(directory, ref, problem)
+
+
 def entry_id(ref: str) -> str:
     """The directory name of a ref: md5 of its canonical spelling, as wasme did."""
     return hashlib.md5(refs.normalize(ref).encode(), usedforsecurity=False).hexdigest()
@@ -125,44 +138,83 @@ class Store:
         return path
 
     # -- reading ---------------------------------------------------------------------------
-    def _load(self, directory: Path) -> StoreEntry | None:
+    def _load(self, directory: Path) -> StoreEntry | Damaged:
+        """The entry in `directory`, or what is wrong with it (a file missing or mangled by hand,
+        a disk that lost it): one damaged entry must not take `list` or the others down."""
         try:
-            ref = (directory / REF_FILE).read_text(encoding="utf-8").strip()
+            ref = refs.normalize((directory / REF_FILE).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            return Damaged(directory, None, f"{REF_FILE}: {exc.strerror or exc}")
+        except (ValueError, WasmbuildError):
+            return Damaged(directory, None, f"{REF_FILE} does not hold an image reference")
+        try:
             descriptor = json.loads((directory / DESCRIPTOR_FILE).read_text(encoding="utf-8"))
-            config_path = directory / RUNTIME_CONFIG_FILE
+            digest, size = str(descriptor["digest"]), int(descriptor["size"])
+            if not digest.startswith("sha256:"):
+                raise ValueError(digest)
+        except OSError as exc:
+            return Damaged(directory, ref, f"{DESCRIPTOR_FILE}: {exc.strerror or exc}")
+        except (ValueError, KeyError, TypeError):
+            return Damaged(directory, ref, f"{DESCRIPTOR_FILE} is not a descriptor with a sha256 digest and a size")
+        config_path = directory / RUNTIME_CONFIG_FILE
+        try:
             config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
-            updated = (directory / MODULE_FILE).stat().st_mtime
         except (OSError, ValueError):
-            return None
-        return StoreEntry(ref, directory, descriptor["digest"], int(descriptor["size"]), updated, config)
+            return Damaged(directory, ref, f"{RUNTIME_CONFIG_FILE} is not readable JSON")
+        if not isinstance(config, dict):
+            return Damaged(directory, ref, f"{RUNTIME_CONFIG_FILE} is not a JSON object")
+        try:
+            module = (directory / MODULE_FILE).stat()
+        except OSError as exc:
+            return Damaged(directory, ref, f"{MODULE_FILE}: {exc.strerror or exc}")
+        if module.st_size != size:
+            return Damaged(directory, ref, f"{MODULE_FILE} has {module.st_size} bytes, its descriptor says {size}")
+        return StoreEntry(ref, directory, digest, size, module.st_mtime, config)
 
     def find(self, ref: str) -> StoreEntry | None:
+        """The entry stored under `ref`; None when there is none or it is damaged (see `get`)."""
         directory = self.root / entry_id(ref)
         if not directory.is_dir():
             return None
         with self._locked(exclusive=False):
-            return self._load(directory)
+            loaded = self._load(directory)
+        return loaded if isinstance(loaded, StoreEntry) else None
 
     def get(self, ref: str) -> StoreEntry:
-        """The entry for `ref`, or NotFoundError; when the same name:tag is stored under another
-        registry or path, the hint says how to tag it (what `push` of a local build needs)."""
-        entry = self.find(ref)
-        if entry is None:
-            canonical = refs.normalize(ref)
-            tail = canonical.rsplit("/", 1)[-1]
-            similar = [e.ref for e in self.entries() if e.ref.rsplit("/", 1)[-1] == tail]
-            hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {canonical}" if similar
-                    else "run 'wasmbuild list' to see the stored modules, or build, package or pull it")
-            raise NotFoundError(f"{canonical} is not in the local store", hint)
-        return entry
+        directory = self.root / entry_id(ref)
+        loaded: StoreEntry | Damaged | None = None
+        if directory.is_dir():
+            with self._locked(exclusive=False):
+                loaded = self._load(directory)
+        if isinstance(loaded, Damaged):
+            raise NotFoundError(f"{refs.normalize(ref)} is damaged in the local store ({loaded.problem})",
+                                f"remove it with 'wasmbuild rm {refs.normalize(ref)}', then build, package or pull "
+                                "it again")
+        if loaded is None:
+            raise self._not_stored(refs.normalize(ref))
+        return loaded
 
-    def entries(self) -> list[StoreEntry]:
+    def _not_stored(self, canonical: str) -> NotFoundError:
+        """The error for a ref that is not stored; when the same name:tag is stored under another
+        registry or path, the hint says how to tag it (what `push` of a local build needs)."""
+        tail = canonical.rsplit("/", 1)[-1]
+        similar = [e.ref for e in self.entries() if e.ref.rsplit("/", 1)[-1] == tail]
+        hint = (f"tag the stored one first: wasmbuild tag {similar[0]} {canonical}" if similar
+                else "run 'wasmbuild list' to see the stored modules, or build, package or pull it")
+        return NotFoundError(f"{canonical} is not in the local store", hint)
+
+    def _scan(self) -> list[StoreEntry | Damaged]:
         if not self.root.is_dir():
             return []
         with self._locked(exclusive=False):
-            found = (self._load(d) for d in self.root.iterdir()
-                     if d.is_dir() and not d.name.startswith("."))
-            return sorted((e for e in found if e is not None), key=lambda e: e.ref)
+            return [self._load(d) for d in sorted(self.root.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+
+    def entries(self) -> list[StoreEntry]:
+        return sorted((e for e in self._scan() if isinstance(e, StoreEntry)), key=lambda e: e.ref)
+
+    def damaged(self) -> list[Damaged]:
+        """Entry directories that cannot be read, with what is wrong (for `list` to report)."""
+        return [d for d in self._scan() if isinstance(d, Damaged)]
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, ref: str, module: bytes, runtime_config: Mapping[str, Any] | None = None,
@@ -196,23 +248,30 @@ class Store:
                 self._sweep()
                 raise from_os_error(exc, "cannot write to the local store") from exc
             entry = self._load(target)
-        assert entry is not None
+        assert isinstance(entry, StoreEntry), entry
         return entry
 
     def tag(self, source: str, destination: str) -> StoreEntry:
         entry = self.get(source)
         return self.put(destination, entry.read_module(), entry.runtime_config or None, entry.extra_files())
 
-    def remove(self, ref: str) -> StoreEntry:
-        entry = self.get(ref)
+    def remove(self, ref: str) -> str:
+        """Remove what is stored under `ref` (a damaged entry too) and return its canonical ref."""
+        canonical = refs.normalize(ref)
+        directory = self.root / entry_id(canonical)
+        if not directory.is_dir():
+            self.get(canonical)  # raises the not-found error
         with self._locked(exclusive=True):
             try:
                 trash = self._scratch_dir(_TRASH_PREFIX)
-                entry.directory.rename(trash / "old")
+                directory.rename(trash / "old")
                 _delete_tree(trash)
+            except FileNotFoundError:
+                raise NotFoundError(f"{canonical} is not in the local store",
+                                    "run 'wasmbuild list' to see the stored modules") from None
             except OSError as exc:
-                raise from_os_error(exc, f"cannot remove {entry.ref}") from exc
-        return entry
+                raise from_os_error(exc, f"cannot remove {canonical}") from exc
+        return canonical
 
 
 def _delete_tree(path: Path) -> None:

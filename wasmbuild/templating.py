@@ -194,8 +194,8 @@ def write_tree(files: Sequence[OutputFile], destination: Path, force: bool = Fal
     except OSError as error:
         raise UsageError(f"cannot write to {anchor}: {error.strerror}",
                          "choose a PATH in a directory you can write to") from None
+    stage = temp / "project"
     try:
-        stage = temp / "project"
         stage.mkdir()
         _stage(files, stage)
         if not existing:
@@ -207,15 +207,25 @@ def write_tree(files: Sequence[OutputFile], destination: Path, force: bool = Fal
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(stage.joinpath(*output.path.parts), target)
     except OSError as error:
-        raise _os_error(error, destination) from None
+        raise _os_error(error, destination, stage) from None
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _os_error(error: OSError, destination: Path) -> WasmbuildError:
+def _user_path(name: object, destination: Path, stage: Path) -> Path:
+    """The path the user knows for a file an OSError names: our staging copy maps to its place."""
+    path = Path(os.fsdecode(name)) if isinstance(name, (str, bytes)) else destination
+    try:
+        return destination / path.relative_to(stage)
+    except ValueError:
+        return path
+
+
+def _os_error(error: OSError, destination: Path, stage: Path) -> WasmbuildError:
     import errno
 
+    # a rename names (source, target): the target is the one in the user's tree
+    where = _user_path(error.filename2 if error.filename2 is not None else error.filename, destination, stage)
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return UsageError(f"cannot write {error.filename or destination}: {error.strerror}",
-                          "choose a PATH in a directory you can write to")
-    return from_os_error(error, f"writing {destination}")
+        return UsageError(f"cannot write {where}: {error.strerror}", "choose a PATH in a directory you can write to")
+    return from_os_error(OSError(error.errno, error.strerror), f"writing {where}")

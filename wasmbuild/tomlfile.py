@@ -1,7 +1,7 @@
 """TOML files (wasmbuild.toml, Cargo.toml), read with the standard library's tomllib (tomli before 3.11).
 
-One reader, so every TOML file a user wrote fails the same way: `NAME: not valid TOML: ...` with
-a hint to fix its syntax, or the file's own not-found or permission error.
+One reader, so every TOML file a user wrote fails the same way: `NAME: not UTF-8 text` or
+`NAME: not valid TOML: ...` with a hint to fix it, or the file's own not-found or permission error.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from wasmbuild.errors import ConfigError, from_os_error
+from wasmbuild.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,12 +22,15 @@ if TYPE_CHECKING:
 
 
 def load(path: Path) -> dict[str, Any]:
-    """The parsed file; ConfigError for bad syntax, from_os_error's error when it cannot be read."""
+    """The parsed file; ConfigError for text that is not UTF-8 or not TOML, and the errors of
+    wasmbuild.files.read_bytes when it cannot be read (missing, a directory, no permission)."""
+    from wasmbuild.files import read_bytes
+
+    raw = read_bytes(path)
     try:
-        with open(path, "rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path.name}: not UTF-8 text (byte {error.start})", f"fix {path}; TOML is UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path.name}: not valid TOML: {error}", f"fix the syntax of {path}") from None
-    except OSError as error:
-        raise from_os_error(OSError(error.errno, error.strerror), f"cannot read {path}") from None
+    return data

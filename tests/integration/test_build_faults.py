@@ -49,6 +49,9 @@ def test_daemon_down_with_auto_builds_on_the_host(make_project: Any, dead_docker
     result = run_cli("build", str(project), env={"DOCKER_HOST": dead_docker_socket})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("built (host)")
+    # and says why it did not use the builder image
+    assert f"the Docker daemon at {dead_docker_socket} does not answer (connection refused): building with " \
+           "this machine's tools" in result.stderr
 
 
 def test_daemon_down_and_no_host_tools_names_both(make_project: Any, dead_docker_socket: str,
@@ -67,6 +70,19 @@ def test_builder_commands_with_the_daemon_down_exit_5(dead_docker_socket: str) -
         assert result.returncode == 5, result.stderr
         no_traceback(result.stderr)
         assert "does not answer" in result.stderr
+        # the way round a dead daemon for builds (--backend host) is no way to make the image
+        assert "hint: start the Docker daemon" in result.stderr and "--backend" not in result.stderr
+        assert f"check DOCKER_HOST={dead_docker_socket}" in result.stderr  # it may be the culprit
+
+
+def test_a_tcp_daemon_that_refuses_says_so(make_project: Any) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_cli("build", str(make_project("rust")), "--backend", "container",
+                     env={"DOCKER_HOST": f"tcp://127.0.0.1:{port}"})
+    assert result.returncode == 5
+    assert f"the Docker daemon at tcp://127.0.0.1:{port} does not answer (connection refused)" in result.stderr
 
 
 def test_a_directory_that_is_not_a_project_exits_3(tmp_path: Path) -> None:

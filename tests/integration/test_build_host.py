@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.common import run_cli
+from tests.fixtures.scaffold import locked
 from wasmbuild.abi import check
 from wasmbuild.store import Store
 
@@ -71,6 +72,35 @@ def test_a_missing_host_tool_is_named(make_project: Any, tmp_path: Path) -> None
     node = make_project("assemblyscript")
     result = run_cli("build", str(node), "--backend", "host", env={"PATH": str(empty)})
     assert result.returncode == 5 and "node and npm" in result.stderr
+
+
+def test_rust_links_with_the_rust_lld_beside_rustc_when_path_does_not_reach_it(make_project: Any,
+                                                                                tmp_path: Path) -> None:
+    # Debian's rustc is found at /usr/bin even when PATH misses it; its linker must be found too,
+    # not reported as a compile error after the crates compiled
+    project = make_project("rust")
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    result = run_cli("build", str(project), "--backend", "host", env={"PATH": str(empty)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("built (host)")
+
+
+def test_output_mistakes_name_the_path_the_user_gave(make_project: Any, tmp_path: Path) -> None:
+    project = make_project("rust")
+    host_build(project)
+    result = run_cli("build", str(project), "--backend", "host", "-o", str(tmp_path))
+    assert result.returncode == 2 and f"cannot write {tmp_path}: it is a directory" in result.stderr
+    (tmp_path / "file").write_text("x")
+    result = run_cli("build", str(project), "--backend", "host", "-o", str(tmp_path / "file" / "f.wasm"))
+    assert result.returncode == 2 and f"{tmp_path / 'file'} is a file, not a directory" in result.stderr
+    locked_dir = tmp_path / "locked"
+    locked_dir.mkdir()
+    with locked(locked_dir):
+        result = run_cli("build", str(project), "--backend", "host", "-o", str(locked_dir / "f.wasm"))
+    assert result.returncode == 8 and f"cannot write {locked_dir / 'f.wasm'}:" in result.stderr
+    assert ".tmp" not in result.stderr and "Traceback" not in result.stderr
+    assert list(locked_dir.iterdir()) == []
 
 
 def test_a_host_compile_error_exits_4(make_project: Any) -> None:

@@ -21,6 +21,15 @@ def test_builder_build_reuses_the_current_image(builder_image: str) -> None:
     assert result.stdout.startswith(builder_image + " sha256:")
 
 
+def test_builder_build_on_another_base_says_why_nothing_happened(builder_image: str) -> None:
+    # the tag follows the toolchains, not the base: an up-to-date image is kept, and the user is told
+    result = run_cli("builder", "build", "--base", "debian:bookworm")
+    assert result.returncode == 0, result.stderr
+    assert "is up to date; add --force to rebuild it on debian:bookworm" in result.stderr
+    bad = run_cli("builder", "build", "--base", "Not An Image")
+    assert bad.returncode == 2 and "--base 'Not An Image' is not an image reference" in bad.stderr
+
+
 def test_builder_info_shows_id_size_tag_and_versions(builder_image: str) -> None:
     result = run_cli("builder", "info")
     assert result.returncode == 0, result.stderr

@@ -42,7 +42,7 @@ def test_push_without_credentials_says_to_log_in(auth_registry: RegistryServer, 
 def test_wrong_password_is_refused_and_nothing_saved(auth_registry: RegistryServer, docker_config: Path) -> None:
     result = login(auth_registry, password="not-the-password")
     assert result.returncode == 6
-    assert "refused the credentials of 'filter-dev'" in result.stderr
+    assert "refused the credentials of 'filter-dev' (from stdin)" in result.stderr
     assert "401 UNAUTHORIZED" in result.stderr
     assert "Traceback" not in result.stderr
     assert not docker_config.exists()

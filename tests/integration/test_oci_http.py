@@ -167,3 +167,44 @@ def test_a_keep_alive_connection_the_server_dropped_is_replaced(serve: Callable[
         assert client.request("GET", server.url + "/one").body == b"fine"
         assert client.request("GET", server.url + "/two").body == b"fine"
     assert [path for _, path, _ in server.requests] == ["/one", "/two"]
+
+
+def test_a_registry_that_never_answers_fails_after_one_timeout_not_four(tmp_path: Any) -> None:
+    """A listener that accepts connections and says nothing (a hung registry, a black-holing proxy):
+    push gives up after one timeout per request, with a hint, instead of retrying each one 4 times."""
+    import socket
+
+    from tests.fixtures.common import run_cli
+    from tests.fixtures.deploy import module_bytes
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    host = f"127.0.0.1:{listener.getsockname()[1]}"
+    module = tmp_path / "filter.wasm"
+    module.write_bytes(module_bytes())
+    try:
+        assert run_cli("package", str(module), "-t", f"{host}/silent:v1").returncode == 0
+        result = run_cli("push", f"{host}/silent:v1", env={"WASMBUILD_REGISTRY_TIMEOUT": "1"})
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert result.returncode == 6, result.stderr
+    assert "no answer within 1 s" in result.stderr and "WASMBUILD_REGISTRY_TIMEOUT" in result.stderr
+    assert 1 <= len(accepted) <= 2  # one request per blob (they go in parallel), none retried

@@ -115,3 +115,13 @@ def test_check_imports_no_heavy_module(modules: dict[str, Path]) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "0 HEAVY="
+
+
+def test_dash_checks_a_module_from_stdin(modules: dict[str, Path]) -> None:
+    result = run_cli("check", "-", str(modules["old"]), stdin=modules["good"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("<stdin>: ok (ABI 0.2.1)\n")
+    report = json.loads(run_cli("check", "--format", "json", "-", input="junk").stdout)
+    assert report[0]["path"] == "<stdin>" and report[0]["findings"][0]["code"] == "not-wasm"
+    twice = run_cli("check", "-", "-", input="")
+    assert twice.returncode == 2 and "more than once" in twice.stderr

@@ -82,3 +82,20 @@ def test_not_wasm_and_missing_files_are_one_line_errors(tmp_path: Path) -> None:
     missing = run_cli("inspect", str(tmp_path / "missing.wasm"))
     assert missing.returncode == 3 and "no such file" in missing.stderr
     assert "Traceback" not in result.stderr + missing.stderr
+
+
+def test_a_directory_is_one_error_and_one_hint(tmp_path: Path) -> None:
+    result = run_cli("inspect", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {tmp_path} is a directory\nhint: give the path of a .wasm file\n"
+
+
+def test_dash_reads_the_module_from_stdin(tmp_path: Path) -> None:
+    module = write(tmp_path, "f.wasm", filter_module("0.2.1"))
+    result = run_cli("inspect", "-", stdin=module)
+    assert result.returncode == 0, result.stderr
+    assert "module:    <stdin>: " in result.stdout and "ABI 0.2.1" in result.stdout
+    empty = run_cli("inspect", "-", input="")
+    assert empty.returncode == 1 and "error: <stdin>: not a WebAssembly module: the file is empty" in empty.stderr
+    cut = run_cli("inspect", "-", stdin=write(tmp_path, "cut.wasm", b"\0asm\x01\0\0\0\x00\x80"))
+    assert cut.returncode == 1 and "sections:  none\n" in cut.stdout  # damaged in its first section header

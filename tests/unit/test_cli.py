@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -54,3 +55,74 @@ def test_unexpected_exception_becomes_one_line_and_a_crash_log(monkeypatch, caps
     assert "internal error: RuntimeError: kaboom" in err
     assert "Traceback" not in err
     assert (wasmbuild_home / "crash.log").read_text().count("kaboom") >= 1
+
+
+def test_an_unknown_option_is_reported_with_the_sub_commands_usage() -> None:
+    for args, prog in ((["build", "--bogus"], "wasmbuild build"), (["deploy", "istio", "r:1", "--id", "a", "-Z"],
+                                                                   "wasmbuild deploy istio")):
+        result = run_cli(*args)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"usage: {prog} ")
+        assert "error: unrecognized arguments:" in result.stderr
+        assert result.stderr.rstrip().endswith(f"hint: run '{prog} --help' for the options")
+
+
+def test_a_mistyped_command_or_choice_gets_a_suggestion() -> None:
+    assert run_cli("bulid").stderr.rstrip().endswith("hint: did you mean 'build'?")
+    assert run_cli("check", "--format", "jsno", "x.wasm").stderr.rstrip().endswith("hint: did you mean 'json'?")
+    assert run_cli("frobnicate").stderr.rstrip().endswith("hint: run 'wasmbuild --help' for the options")
+
+
+def test_every_command_and_sub_command_has_help_with_a_description() -> None:
+    """`--help` of every command reads as a page: a description under the usage, metavars in capitals."""
+    commands = [[c.name] for c in cli.COMMANDS]
+    commands += [["deploy", p] for p in ("istio", "envoy", "gloo")] + [["undeploy", p] for p in ("istio", "gloo")]
+    commands += [["builder", a] for a in ("build", "info")]
+    for command in commands:
+        result = run_cli(*command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        usage, _, rest = result.stdout.partition("\n\n")
+        assert usage.startswith(f"usage: wasmbuild {' '.join(command)}")
+        description = rest.split("\n\n")[0]
+        assert description and not description.startswith(("positional arguments", "options")), command
+        # argparse's default metavar (the dest in capitals, e.g. ROOT_ID) means nobody chose one
+        assert not re.search(r"--[a-z-]+ [A-Z]+_[A-Z_]+\b", usage), usage
+
+
+def _on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
+    """stdout+stderr of `wasmbuild ARGS` run on a fresh pseudo-terminal (which has no size: 0x0)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS")}
+    full_env.update(PYTHONPATH=str(REPO), **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-m", "wasmbuild", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=full_env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    proc.wait(timeout=60)
+    return seen.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_error_is_red_on_a_terminal_and_plain_with_no_color() -> None:
+    assert "\x1b[1;31merror:\x1b[0m rm-me:v1 is not in the local store" in _on_a_terminal("rm", "rm-me:v1")
+    plain = _on_a_terminal("rm", "rm-me:v1", env={"NO_COLOR": "1"})
+    assert "error: rm-me:v1 is not in the local store" in plain and "\x1b[" not in plain
+    piped = run_cli("rm", "rm-me:v1")
+    assert "\x1b[" not in piped.stderr
+
+
+def test_help_on_a_terminal_without_a_size_is_80_columns_wide() -> None:
+    # script(1), `docker run -t` and CI ptys report 0 columns: that must not mean one word per line
+    text = _on_a_terminal("new", "--help", env={"NO_COLOR": "1"})
+    assert "usage: wasmbuild new [-h] [--lang LANG]" in text

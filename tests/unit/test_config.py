@@ -89,3 +89,24 @@ def test_the_models_accept_exactly_what_new_offers() -> None:
     assert get_args(config.Language) == scaffold.LANGUAGES
     assert get_args(config.AbiVersion) == scaffold.ABI_VERSIONS
     assert get_args(config.Platform) == scaffold.PLATFORMS
+
+
+def test_a_wasmbuild_toml_that_is_not_utf8_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    from tests.fixtures.common import run_cli
+
+    (tmp_path / "wasmbuild.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    result = run_cli("build", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "error: wasmbuild.toml: not UTF-8 text" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_build_without_a_path_finds_the_project_above_the_current_directory(tmp_path: Path) -> None:
+    from tests.fixtures.common import run_cli
+
+    (tmp_path / "wasmbuild.toml").write_text(MINIMAL + "colour = 'blue'\n")  # loaded, hence refused
+    (tmp_path / "src").mkdir()
+    result = run_cli("build", cwd=tmp_path / "src")
+    assert result.returncode == 2, result.stderr
+    assert "wasmbuild.toml: project.colour: unknown key" in result.stderr
+    outside = run_cli("build", cwd=tmp_path.parent)
+    assert outside.returncode == 3 and "is not a wasmbuild project" in outside.stderr

@@ -148,6 +148,9 @@ def test_help_lists_the_platforms() -> None:
     (["deploy", "istio", REF, "--id", "x", "--config", "{bad json"], 2, ["--config", "not valid JSON"]),
     (["deploy", "envoy", REF, "--config", '{"a": }'], 2, ["not valid JSON", "line 1"]),
     (["deploy", "istio", REF, "--id", "x", "--config", "[1, 2]"], 2, ["must be a JSON object"]),
+    # a Latin-1 byte in the shell's argument: refused, not written into the manifest as "\uDCFF"
+    (["deploy", "istio", REF, "--id", "x", "--config", '{"a": "caf\udce9"}'], 2, ["--config", "not UTF-8"]),
+    (["deploy", "istio", REF, "--id", "x", "--config", "@/"], 2, ["--config @/ is a directory"]),
     (["deploy", "istio", REF, "--id", "x", "--config", "@/nonexistent/config.json"], 3, ["/nonexistent/config.json"]),
     (["deploy", "istio", REF, "--id", "x", "--selector", "app"], 2, ["--selector", "key=value"]),
     (["deploy", "istio", REF, "--id", "x", "--selector", "app=we*b"], 2, ["label value"]),
@@ -166,6 +169,8 @@ def test_help_lists_the_platforms() -> None:
     (["deploy", "istio", REF, "--id", "x", "--kind", "envoyfilter", "--code-uri", "ftp://x/y.wasm"], 2,
      ["--code-uri"]),
     (["deploy", "istio", REF, "--id", "x", "--phase", "LATE"], 2, ["--phase"]),
+    (["deploy", "istio", REF, "--id", "x", "--url", "ftp://x/y.wasm"], 2, ["--url", "ftp://x/y.wasm"]),
+    (["deploy", "istio", REF, "--id", "x", "--url", "filter.wasm"], 2, ["--url"]),
     (["deploy", "istio", REF], 2, ["--id"]),
     (["deploy", "envoy", REF, "--upstream", "no-port"], 2, ["--upstream"]),
     (["deploy", "envoy", REF, "--upstream", "host:99999"], 2, ["out of range"]),
@@ -353,3 +358,14 @@ def test_a_module_envoy_would_refuse_is_not_deployed(wasmbuild_home: Path, tmp_p
         forced = run_cli(*args, "--skip-check")
         assert forced.returncode == 0, forced.stderr
     assert run_cli("undeploy", "istio", REF, "--id", "a").returncode == 0
+
+
+def test_suggestions_are_next_steps_not_warnings(stored_module: StoredModule, tmp_path: Path) -> None:
+    target = tmp_path / "envoy.yaml"
+    envoy = run_cli("deploy", "envoy", REF, "--output", str(target))
+    assert envoy.returncode == 0, envoy.stderr
+    assert f"next: envoy -c {target}" in envoy.stderr and "warning: run it" not in envoy.stderr
+    gloo = run_cli("deploy", "gloo", REF, "--id", "x")
+    assert gloo.returncode == 0, gloo.stderr
+    assert "next: kubectl patch gateways.gateway.solo.io gateway-proxy -n gloo-system" in gloo.stderr
+    assert "warning:" not in gloo.stderr

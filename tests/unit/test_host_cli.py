@@ -135,8 +135,7 @@ def test_a_rejected_configuration_exits_1_and_shows_why(probe: Path) -> None:
 @pytest.mark.parametrize("args, message", [
     (["-H", "no-colon"], "has no 'name: value' colon"),
     (["--property", "novalue"], "is not PATH=VALUE"),
-    (["--request-body", "@/nonexistent/body"], "--request-body @/nonexistent/body"),
-    (["--plugin-config", "@/nonexistent/conf.json"], "--plugin-config @/nonexistent/conf.json"),
+    (["--plugin-config", "@"], "--plugin-config @ names no file"),
     (["--budget", "0"], "--budget must be a positive"),
 ])
 def test_usage_errors_exit_2(probe: Path, args: list[str], message: str) -> None:
@@ -146,12 +145,67 @@ def test_usage_errors_exit_2(probe: Path, args: list[str], message: str) -> None
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_module_is_a_usage_error(tmp_path: Path) -> None:
+# Not found is exit 3 here as in every other command (deploy envoy, package, inspect, push...):
+# scripts tell "you typed it wrong" (2) from "it is not there" (3) the same way everywhere.
+@pytest.mark.parametrize("args, message", [
+    (["--request-body", "@/nonexistent/body"], "--request-body @/nonexistent/body: no such file"),
+    (["--plugin-config", "@/nonexistent/conf.json"], "--plugin-config @/nonexistent/conf.json: no such file"),
+])
+def test_an_at_file_that_does_not_exist_exits_3(probe: Path, args: list[str], message: str) -> None:
+    result = run_cli("run", str(probe), *args)
+    assert result.returncode == 3
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_module_exits_3(tmp_path: Path) -> None:
     result = run_cli("run", str(tmp_path / "missing.wasm"))
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "no such file" in result.stderr
     result = run_cli("run", "not-stored:v9")
-    assert result.returncode == 2
+    assert result.returncode == 3
+
+
+@pytest.mark.parametrize("args, code, reason", [
+    (["{missing}"], 3, "not-found"),
+    (["{probe}", "-H", "no-colon"], 2, "usage"),
+    (["{probe}", "--request-body", "@/nonexistent"], 3, "not-found"),
+    (["{text}"], 1, None),
+])
+def test_json_is_one_object_whatever_fails(probe: Path, tmp_path: Path, args: list[str], code: int,
+                                           reason: str | None) -> None:
+    text = tmp_path / "notes.wasm"
+    text.write_text("not a module")
+    paths = {"probe": str(probe), "missing": str(tmp_path / "missing.wasm"), "text": str(text)}
+    result = run_cli("run", *[a.format(**paths) for a in args], "--json")
+    assert result.returncode == code, result.stderr
+    report = json.loads(result.stdout)
+    assert report["request"] is None and report["response"] is None and report["logs"] == []
+    assert report["error"]["reason"] == reason and report["error"]["message"] in result.stderr
+
+
+def test_header_values_bodies_and_properties_that_are_not_utf8_reach_the_filter(probe: Path) -> None:
+    # argv bytes that are not UTF-8 (Latin-1 text, binary from $(...)) are passed through, not a crash
+    result = run_cli("run", str(probe), "-H", "x-name: caf\udce9", "--property", "my.prop=\udcff!",
+                     "--request-body", "\udcfe", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["request"]["headers"] == [["x-name", "caf\ufffd"]]
+    assert report["request"]["body"] == "\ufffd"
+    assert {"level": "info", "message": "\ufffd!"} in report["logs"]
+    bad_path = run_cli("run", str(probe), "--property", "my.pr\udcffop=1")
+    assert bad_path.returncode == 2 and "is not UTF-8 text" in bad_path.stderr
+
+
+def test_a_huge_file_that_is_not_a_module_is_refused_without_reading_it(tmp_path: Path) -> None:
+    # the header of a 1.5 GiB custom section, and a sparse file that size: refused from its headers
+    huge = tmp_path / "huge.wasm"
+    with open(huge, "wb") as handle:
+        handle.write(b"\0asm\1\0\0\0\0\x80\x80\x80\x80\x06")
+        handle.truncate(1536 * 1024 * 1024)
+    result = run_cli("run", str(huge), address_space=1024 * 1024 * 1024)
+    assert result.returncode == 1 and "not a valid WebAssembly module" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("text, expected", [

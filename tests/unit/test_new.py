@@ -277,3 +277,21 @@ def test_bad_name_fails_before_any_question(tmp_path: Path) -> None:
     assert term.finish() == 2
     assert "What language" not in term.seen
     assert "path separator" in term.seen
+
+
+def test_ctrl_c_at_a_prompt_exits_130_on_a_line_of_its_own(tmp_path: Path) -> None:
+    import signal
+
+    term = Terminal("proj", cwd=tmp_path)
+    term.expect("Choose 1-3: ")
+    term.proc.send_signal(signal.SIGINT)  # what the terminal sends for Ctrl-C
+    assert term.finish() == 130
+    assert "Choose 1-3: \ninterrupted\n" in term.seen, term.seen
+    assert "Traceback" not in term.seen
+    assert not (tmp_path / "proj").exists()
+
+
+def test_new_in_the_current_directory_suggests_no_cd(tmp_path: Path) -> None:
+    result = run_cli("new", ".", "--lang", "rust", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "next: wasmbuild build && wasmbuild run build/filter.wasm" in result.stderr and "cd ." not in result.stderr

@@ -118,6 +118,13 @@ def test_login_rejects_a_non_registry() -> None:
     assert result.returncode == 2 and "not a registry host" in result.stderr
 
 
+def test_login_with_an_empty_password_on_stdin_says_where_it_looked() -> None:
+    result = run_cli("login", "--password-stdin", "-u", "x", "localhost:5000", input="\n")
+    assert result.returncode == 2
+    assert "error: the password is empty: stdin had nothing" in result.stderr
+    assert "hint: for example: wasmbuild login -u USER --password-stdin REGISTRY < password.txt" in result.stderr
+
+
 def test_scheme_follows_the_registry_and_the_flags() -> None:
     from wasmbuild.oci.registry import Registry
 

@@ -102,12 +102,90 @@ def test_package_refuses_a_module_with_error_findings(tmp_path: Path) -> None:
     result = run_cli("package", str(no_marker), "-t", "x:1")
     assert result.returncode == 4
     assert "missing-abi-marker" in result.stderr
+    assert "fix the module's exports/imports" in result.stderr
     not_wasm = tmp_path / "text.wasm"
     not_wasm.write_text("hello")
-    assert run_cli("package", str(not_wasm), "-t", "x:1").returncode == 4
+    refused = run_cli("package", str(not_wasm), "-t", "x:1")
+    assert refused.returncode == 4 and "not-wasm" in refused.stderr
+    assert "hint: give a compiled .wasm module" in refused.stderr  # not advice about its exports
     assert Store().entries() == []
 
 
 def test_package_of_a_missing_file_exits_3(tmp_path: Path) -> None:
     result = run_cli("package", str(tmp_path / "nope.wasm"), "-t", "x:1")
     assert result.returncode == 3 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize("content, code, words", [
+    (None, 2, "is a directory"),  # --runtime-config pointing at a directory
+    (b"\xff\xfe{}", 2, "not UTF-8"),
+    (b"[1, 2]", 2, "must be a JSON object"),
+    (b"{bad", 2, "not valid JSON"),
+])
+def test_package_with_a_bad_runtime_config_stores_nothing(module_file: Path, tmp_path: Path, content: bytes | None,
+                                                          code: int, words: str) -> None:
+    config = tmp_path / "runtime-config.json"
+    if content is None:
+        config.mkdir()
+    else:
+        config.write_bytes(content)
+    result = run_cli("package", str(module_file), "-t", "x:1", "--runtime-config", str(config))
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert Store().entries() == []
+
+
+def test_damaged_entries_do_not_break_list_and_rm_removes_them(module_file: Path) -> None:
+    for ref in ("good:v1", "nomodule:v1", "baddescriptor:v1", "badref:v1"):
+        assert run_cli("package", str(module_file), "-t", ref).returncode == 0
+    store = Store()
+    entries = {e.ref: e.directory for e in store.entries()}
+    (entries["nomodule:v1"] / "filter.wasm").unlink()
+    (entries["baddescriptor:v1"] / "descriptor.json").write_text("{}")
+    (entries["badref:v1"] / "image_ref").write_text("NOT A REF!\n")
+    result = run_cli("list")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["NAME", "good"]
+    assert "damaged store entry nomodule:v1" in result.stderr and "'wasmbuild rm nomodule:v1'" in result.stderr
+    assert "damaged store entry baddescriptor:v1" in result.stderr
+    assert f"damaged store entry {entries['badref:v1']}" in result.stderr
+    assert [row["ref"] for row in json.loads(run_cli("list", "--json").stdout)] == ["good:v1"]
+    # using a damaged entry says so; rm removes it (by its reference, even when image_ref is mangled)
+    used = run_cli("tag", "nomodule:v1", "other:v1")
+    assert used.returncode == 3 and "nomodule:v1 is damaged in the local store" in used.stderr
+    removed = run_cli("rm", "nomodule:v1", "baddescriptor:v1", "badref:v1")
+    assert removed.returncode == 0, removed.stderr
+    after = run_cli("list")
+    assert after.stderr == "" and len(after.stdout.splitlines()) == 2
+
+
+def test_stdout_of_package_tag_and_rm_is_the_documented_one_line_each(module_file: Path) -> None:
+    """The README's 'Output for scripts' table: scripts parse these lines."""
+    import re
+
+    sha = hashlib.sha256(module_file.read_bytes()).hexdigest()
+    packaged = run_cli("package", str(module_file), "-t", "scripted:v1")
+    assert re.fullmatch(rf"scripted:v1  \d+(\.\d+)? [kMG]?B  sha256:{sha}  ABI 0\.2\.1\n", packaged.stdout), packaged
+    tagged = run_cli("tag", "scripted:v1", "localhost:5000/scripted:v2")
+    assert tagged.stdout == f"localhost:5000/scripted:v2 sha256:{sha}\n"
+    removed = run_cli("rm", "scripted:v1", "localhost:5000/scripted:v2")
+    assert removed.stdout == "removed scripted:v1\nremoved localhost:5000/scripted:v2\n"
+    assert all(r.stderr == "" for r in (packaged, tagged, removed))
+
+
+def test_a_wasmbuild_home_that_is_a_file_is_named_not_an_empty_store(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("oops\n")
+    result = run_cli("list", env={"WASMBUILD_HOME": str(home)})
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"error: WASMBUILD_HOME={home} is not a directory" in result.stderr
+
+
+def test_a_store_path_blocked_by_a_file_names_the_path_once_with_a_hint(module_file: Path,
+                                                                       wasmbuild_home: Path) -> None:
+    (wasmbuild_home / "store").write_text("in the way\n")
+    result = run_cli("package", str(module_file), "-t", "x:1")
+    assert result.returncode == 8
+    store = wasmbuild_home / "store"
+    assert f"error: cannot open the store at {store}: File exists\n" in result.stderr  # once, not twice
+    assert "hint: a file is in the way: something else exists at that path" in result.stderr

@@ -8,8 +8,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from wasmbuild import fileio, runtime_config
-from wasmbuild.errors import from_os_error
+from wasmbuild import files, runtime_config
 from wasmbuild.record import Record
 
 TYPE_CHECKING = False  # not `from typing import ...` nor NamedTuple: the no-op build starts fast (wasmbuild.record)
@@ -56,21 +55,21 @@ class BuildResult(Record):
 
 def runtime_config_for(path: Path, abi: str, root_id: str) -> dict[str, Any]:
     """The project's runtime-config.json, or wasme's default for its ABI and root id."""
-    if not path.is_file():
+    if not path.exists():
         return runtime_config.default([f"v{abi}"], [root_id])
     return runtime_config.load(path)
 
 
 def write_output(module: bytes, output: Path) -> None:
     """Write the module atomically; leave it alone when it already holds these bytes, so its mtime
-    only changes with its content. Not synced: a lost output is rebuilt from the cache."""
+    only changes with its content. Not synced to disk: a lost output is delivered again from the
+    build cache by the next build."""
     try:
         if output.is_file() and output.read_bytes() == module:
             return
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {output}") from exc
-    fileio.write_atomic(output, module, sync=False)
+    except OSError:
+        pass  # unreadable: write_atomic says what is wrong with it
+    files.write_atomic(output, module, sync=False)
 
 
 def store_module(module: bytes, ref: str, config: dict[str, Any]) -> Path:

@@ -12,16 +12,24 @@ from typing import Any
 
 from wasmbuild.errors import EnvironmentProblem
 
-DAEMON_HINT = ("start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &'), "
-               "or build with this machine's tools: --backend host")
+START_HINT = "start the Docker daemon ('sudo systemctl start docker' or 'sudo dockerd &')"
+DAEMON_HINT = f"{START_HINT}, or build with this machine's tools: --backend host"
+
+
+def with_docker_host(hint: str) -> str:
+    """`hint`, plus a word about DOCKER_HOST when it is set: then it, not the daemon, is often the
+    problem (a stale export, a typo, a remote daemon that went away)."""
+    host = os.environ.get("DOCKER_HOST")
+    return f"{hint}; or check DOCKER_HOST={host} (unset it for the local daemon)" if host else hint
 
 
 def describe_host() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def connect(timeout: int = 600) -> Any:
-    """A docker-py client that has answered a ping; EnvironmentProblem (exit 5) when the daemon is down."""
+def connect(timeout: int = 600, hint: str = DAEMON_HINT) -> Any:
+    """A docker-py client that has answered a ping; EnvironmentProblem (exit 5) when the daemon is down.
+    `hint` says what to do then (building has --backend host; the builder commands have no way round)."""
     import docker
 
     try:
@@ -29,18 +37,26 @@ def connect(timeout: int = 600) -> Any:
         client.ping()
     except Exception as exc:  # DockerException, OSError, and requests' own errors when docker-py does not wrap them
         raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({_short(exc)})",
-                                 DAEMON_HINT) from None
+                                 with_docker_host(hint)) from None
     return client
 
 
 def daemon_answers(timeout: int = 3) -> bool:
     """True when a daemon answers quickly (used by --backend auto to choose)."""
+    return ping_problem(timeout) is None
+
+
+def ping_problem(timeout: int = 3) -> str | None:
+    """None when a daemon answers quickly, else why not in a few words."""
+    import docker
+
     try:
-        client = connect(timeout=timeout)
-    except EnvironmentProblem:
-        return False
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except Exception as exc:  # DockerException, OSError and requests' own errors alike
+        return _short(exc)
     client.close()
-    return True
+    return None
 
 
 def _short(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from wasmbuild import __version__, fileio
+from wasmbuild import __version__, files
 from wasmbuild.build import deliver, rawdocker, sources
 from wasmbuild.build.cache import BuildCache, final_key, tools_identity
 from wasmbuild.build.deliver import BuildRequest, BuildResult
@@ -88,7 +88,7 @@ def remember(request: BuildRequest, directory: Path, memo: Memo) -> None:
         key = request_key(request, directory, (directory / PROJECT_FILE).read_bytes())
         target = memo_dir()
         target.mkdir(parents=True, exist_ok=True)
-        fileio.write_atomic(target / key, json.dumps(memo._asdict()).encode(), sync=False)
+        files.write_atomic(target / key, json.dumps(memo._asdict()), sync=False)
     except (OSError, WasmbuildError):
         pass
 

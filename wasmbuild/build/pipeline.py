@@ -24,7 +24,7 @@ from wasmbuild import console, refs
 from wasmbuild.build import deliver, noop, rawdocker, sources
 from wasmbuild.build.cache import BuildCache, final_key, key_base
 from wasmbuild.build.deliver import BuildRequest, BuildResult
-from wasmbuild.build.dockerapi import DAEMON_HINT, describe_host
+from wasmbuild.build.dockerapi import DAEMON_HINT, describe_host, with_docker_host
 from wasmbuild.build.plan import CONTAINER_TOOLS, Backend, BuildPlan, Tools, Workspace
 from wasmbuild.config import Project, load_project
 from wasmbuild.errors import EnvironmentProblem, from_os_error
@@ -49,20 +49,24 @@ def work_dir_for(project: Project) -> Path:
 
 
 def choose_executor(requested: str, language: Language, project: Project) -> Executor:
+    problem: str | None = None
     if requested in ("container", "auto"):
         problem = rawdocker.ping_problem()
         if problem is None:
             return _container_executor(project)
         if requested == "container":
             raise EnvironmentProblem(f"the Docker daemon at {describe_host()} does not answer ({problem})",
-                                     DAEMON_HINT)
+                                     with_docker_host(DAEMON_HINT))
     tools = language.probe_host(project)
     if isinstance(tools, str):
         if requested == "host":
             raise EnvironmentProblem(f"cannot build {project.config.project.language} here: {tools}",
                                      "install those, or build in the builder container: --backend container")
         raise EnvironmentProblem(f"no way to build here: the Docker daemon at {describe_host()} does not answer, "
-                                 f"and {tools}", f"{DAEMON_HINT}; or install the missing tools")
+                                 f"and {tools}", with_docker_host(f"{DAEMON_HINT}; or install the missing tools"))
+    if requested == "auto":  # say why: the host's toolchain is not the pinned one of the builder image
+        console.info(f"the Docker daemon at {describe_host()} does not answer ({problem}): "
+                     "building with this machine's tools")
     return Executor("host", tools, tools.identity())
 
 

@@ -53,10 +53,10 @@ def ping_problem(timeout: float = 3) -> str | None:
 
     try:
         status, _body = _get("/_ping", timeout)
-    except NotImplementedError:
-        from wasmbuild.build.dockerapi import daemon_answers
+    except NotImplementedError:  # tcp:// and ssh:// daemons: docker-py knows how to reach them
+        from wasmbuild.build import dockerapi
 
-        return None if daemon_answers(int(timeout) or 1) else "no answer"
+        return dockerapi.ping_problem(int(timeout) or 1)
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EPERM):
             return "permission denied on its socket: add your user to the docker group"

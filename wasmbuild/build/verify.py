@@ -23,7 +23,10 @@ def check_module(module: bytes, abi: str | None, what: str) -> Report:
             console.warn(f"{finding.code}: {finding.message}")
     if errors:
         lines = "\n".join(f"  {f.code}{' (' + f.symbol + ')' if f.symbol else ''}: {f.message}" for f in errors)
+        if errors[0].code in ("not-wasm", "malformed", "unreadable"):
+            hint = "give a compiled .wasm module (the file itself is the problem, not its exports)"
+        else:
+            hint = "fix the module's exports/imports; 'wasmbuild check FILE' shows every finding"
         raise BuildError(f"{what} fails the proxy-wasm ABI check ({len(errors)} "
-                         f"error{'s' if len(errors) != 1 else ''}):\n{lines}",
-                         "fix the module's exports/imports; 'wasmbuild check FILE' shows every finding")
+                         f"error{'s' if len(errors) != 1 else ''}):\n{lines}", hint)
     return report

@@ -14,8 +14,9 @@ from types import FrameType
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".", metavar="PATH",
-                        help="the project directory (default: the current directory)")
+    parser.add_argument("path", nargs="?", metavar="PATH",
+                        help="the project directory (default: the one holding the current directory, as cargo "
+                             "and git find theirs)")
     parser.add_argument("--backend", choices=("auto", "container", "host"),
                         help="where to compile: the builder container, this machine's tools, or auto "
                              "(the container when the Docker daemon answers; default: wasmbuild.toml, else auto)")
@@ -35,12 +36,31 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _enclosing_project() -> str:
+    """The nearest directory at or above the current one with a wasmbuild.toml (else ".", whose
+    error then says it is not a project): `wasmbuild build` works from src/ as from the top."""
+    from pathlib import Path
+
+    here = Path.cwd()
+    for directory in (here, *here.parents):
+        if (directory / "wasmbuild.toml").is_file():
+            return "." if directory == here else str(directory)
+    return "."
+
+
 def run(args: argparse.Namespace) -> int:
     from wasmbuild.build.deliver import BuildRequest
     from wasmbuild.build.noop import try_noop
     from wasmbuild.build.units import human_size
+    from wasmbuild.errors import UsageError
 
-    request = BuildRequest(args.path, args.backend, args.ref, args.no_cache, args.output, args.toolchain, args.mode)
+    # an empty value is a script's unset variable (`-t "$TAG"`), not a request for the default
+    if args.ref is not None and not args.ref.strip():
+        raise UsageError("-t/--tag is empty", "give a reference like add-header:v1, or leave -t out for the default")
+    if args.output is not None and not args.output.strip():
+        raise UsageError("-o/--output is empty", "give a file path, or leave -o out for [build] output")
+    path = args.path if args.path is not None else _enclosing_project()
+    request = BuildRequest(path, args.backend, args.ref, args.no_cache, args.output, args.toolchain, args.mode)
     previous = signal.signal(signal.SIGTERM, _terminate)  # clean up (the container) as on Ctrl-C
     try:
         result = try_noop(request)  # an unchanged project: milliseconds, nothing heavy imported

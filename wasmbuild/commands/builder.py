@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="make the base offline with debootstrap from this machine's Debian mirror")
     build.add_argument("--force", action="store_true", help="rebuild even when the image is up to date")
     build.add_argument("-v", "--verbose", action="store_true", help="show the whole build log")
-    info = sub.add_parser("info", help="show the builder image's id, size, tag and toolchain versions")
+    info = sub.add_parser("info", help="show the builder image's id, size, tag and toolchain versions",
+                          description="Show the builder image's id, size, tag, base and pinned toolchain versions "
+                                      "(--verify also asks each tool in a container).")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--verify", action="store_true",
                       help="also ask each tool for its version (starts a container, no network)")
@@ -40,10 +42,22 @@ def _build(args: argparse.Namespace) -> int:
     from wasmbuild.build import dockerapi, image
     from wasmbuild.build.context import builder_tag
 
-    client = dockerapi.connect()
+    if args.base is not None:  # a usage error before the daemon is asked anything
+        from wasmbuild import refs
+        from wasmbuild.errors import UsageError
+
+        try:
+            refs.parse(args.base)
+        except UsageError as error:
+            raise UsageError(f"--base {args.base!r} is not an image reference ({error.message.split(': ', 1)[-1]})",
+                             "for example --base debian:bookworm-slim") from None
+    client = dockerapi.connect(hint=dockerapi.START_HINT)
     info = None if args.force else image.find(client, builder_tag())
     if info is not None:
-        console.info(f"builder image {info.tag} is up to date")
+        asked = f"on {args.base}" if args.base else "on a debootstrapped base" if args.bootstrap else ""
+        # the tag follows the toolchains, not the base: say why the base asked for was not used
+        console.info(f"builder image {info.tag} is up to date" + (
+            f"; add --force to rebuild it {asked}" if asked else ""))
     else:
         base = image.choose_base(client, args.base, args.bootstrap)
         info = image.build(client, base, force=True, verbose=args.verbose)
@@ -57,7 +71,7 @@ def _info(args: argparse.Namespace) -> int:
     from wasmbuild.errors import NotFoundError
 
     tag = context.builder_tag()
-    client = dockerapi.connect()
+    client = dockerapi.connect(hint=dockerapi.START_HINT)
     info = image.find(client, tag)
     if info is None:
         others = sorted(t for i in client.images.list(context.REPOSITORY) for t in i.tags)

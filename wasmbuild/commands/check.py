@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from wasmbuild.abi.spec import versions
 
-    parser.add_argument("files", nargs="+", metavar="FILE", help=".wasm modules to check")
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".wasm modules to check ('-' reads one from stdin)")
     parser.add_argument("--abi", default="auto", choices=("auto", *versions()),
                         help="the ABI version the modules must declare (default: auto, whatever each declares)")
     parser.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: text)")
@@ -30,10 +30,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also validate every function body with wasmtime (slower)")
 
 
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def read_stdin() -> bytes:
+    """A module piped in (`curl ... | wasmbuild check -`), within the limit a pipe gets."""
+    from wasmbuild.abi.checker import STREAM_LIMIT
+    from wasmbuild.errors import UsageError
+
+    if sys.stdin is None:
+        raise UsageError("'-' reads a module from stdin, and there is no stdin")
+    data = sys.stdin.buffer.read(STREAM_LIMIT + 1)
+    if len(data) > STREAM_LIMIT:
+        raise UsageError(f"more than {STREAM_LIMIT >> 20} MiB on stdin", "pass the file's path instead")
+    return data
+
+
 def run(args: argparse.Namespace) -> int:
     from wasmbuild.abi import check_files
+    from wasmbuild.errors import UsageError
 
-    reports = check_files(args.files, args.abi, strict=args.strict)
+    if args.files.count(STDIN) > 1:
+        raise UsageError("'-' (stdin) is given more than once", "stdin holds one module")
+    sources: list[str | bytes] = [read_stdin() if f == STDIN else f for f in args.files]
+    reports = [r._replace(path=STDIN_NAME) if f == STDIN else r
+               for f, r in zip(args.files, check_files(sources, args.abi, strict=args.strict), strict=True)]
     if args.format == "json":
         json.dump([r.to_dict() for r in reports], sys.stdout, indent=2)
         sys.stdout.write("\n")

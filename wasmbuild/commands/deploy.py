@@ -122,8 +122,9 @@ def add_gloo_target(p: argparse.ArgumentParser) -> None:
 
 # -- shared steps ---------------------------------------------------------------------------------
 def emit(objects: Sequence[Mapping[str, Any]], args: argparse.Namespace, verb: str = "apply",
-         notes: Sequence[str] = ()) -> int:
-    """Validate, write/print and (with --apply) hand the objects to kubectl, then give the advice in `notes`.
+         notes: Sequence[str] = (), next_steps: Sequence[str] = ()) -> int:
+    """Validate, write/print and (with --apply) hand the objects to kubectl, then give the warnings in
+    `notes` and the suggestions in `next_steps` (`next: ...`, as `wasmbuild new` ends).
 
     The advice comes last so that a failing command prints nothing but its error."""
     from wasmbuild import console
@@ -145,6 +146,8 @@ def emit(objects: Sequence[Mapping[str, Any]], args: argparse.Namespace, verb: s
         sys.stdout.write(text)
     for message in notes:
         console.warn(message)
+    for message in next_steps:
+        console.info(f"next: {message}")
     return 0
 
 
@@ -177,7 +180,7 @@ def istio_objects(args: argparse.Namespace, notes: list[str]) -> list[dict[str, 
     return [obj]
 
 
-def _envoy(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
+def _envoy(args: argparse.Namespace, notes: list[str], next_steps: list[str]) -> list[dict[str, Any]]:
     from wasmbuild.deploy import envoy_bootstrap, inputs, source
     from wasmbuild.deploy.wasm_filter import local_code, plugin_config
     from wasmbuild.errors import UsageError
@@ -202,8 +205,8 @@ def _envoy(args: argparse.Namespace, notes: list[str]) -> list[dict[str, Any]]:
                                                  upstream=upstream, upstream_tls=args.upstream_tls,
                                                  admin_port=admin_port)
     if args.output is not None and not args.code_path:
-        notes.append(f"run it: envoy -c {args.output}   (in a container, mount {module.path.parent} at the same "
-                     "path, or pass --code-path)")
+        next_steps.append(f"envoy -c {args.output}   (in a container, mount {module.path.parent} at the same "
+                          "path, or pass --code-path)")
     return [bootstrap]
 
 
@@ -222,9 +225,9 @@ def _gloo(args: argparse.Namespace) -> int:
                              configuration=config.text if config else None)
     patch = gloo.render_gateway_patch(gateway=gateway, namespace=namespace, filters=[entry])
     if not args.apply:
-        return emit([patch], args, notes=[
-            f"this merge patch replaces the gateway's filter list: kubectl patch {gloo.RESOURCE} "
-            f"{gateway} -n {namespace} --type merge --patch-file FILE; --apply keeps the other filters"])
+        return emit([patch], args, next_steps=[
+            f"kubectl patch {gloo.RESOURCE} {gateway} -n {namespace} --type merge --patch-file FILE "
+            "(this merge patch replaces the gateway's filter list; --apply keeps its other filters)"])
     validation.check([patch])
     updated = gloo.with_filter(gloo.live_gateway(gateway, namespace, args.context), entry)
     problems = validation.problems(gloo.render_gateway_patch(
@@ -245,5 +248,6 @@ def run(args: argparse.Namespace) -> int:
     if args.platform == "istio":
         return emit(istio_objects(args, notes), args, notes=notes)
     if args.platform == "envoy":
-        return emit(_envoy(args, notes), args, notes=notes)
+        next_steps: list[str] = []
+        return emit(_envoy(args, notes, next_steps), args, notes=notes, next_steps=next_steps)
     return _gloo(args)

@@ -12,7 +12,8 @@ import json
 import os
 import sys
 
-from wasmbuild.errors import EXIT_FAILED, EXIT_OK, NotFoundError, StorageError, WasmbuildError
+from wasmbuild.commands.check import STDIN, STDIN_NAME, read_stdin
+from wasmbuild.errors import EXIT_FAILED, EXIT_OK, NotFoundError, StorageError, UsageError, WasmbuildError
 
 TYPE_CHECKING = False  # not `from typing import ...`: --help stays light (see wasmbuild.cli)
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="the .wasm module")
+    parser.add_argument("file", metavar="FILE", help="the .wasm module ('-' reads it from stdin)")
     parser.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: text)")
 
 
@@ -29,11 +30,18 @@ def run(args: argparse.Namespace) -> int:
     from wasmbuild.abi.summary import summarize
 
     path = args.file
-    if not os.path.lexists(path):
+    if path == STDIN:
+        path = STDIN_NAME
+        report = check(read_stdin())._replace(path=path)
+    elif not os.path.lexists(path):
         raise NotFoundError(f"{path}: no such file", "check the path (did the build produce it?)")
-    report = check(path)
+    elif os.path.isdir(path):
+        raise UsageError(f"{path} is a directory", "give the path of a .wasm file")
+    else:
+        report = check(path)
     if report.module is None:
-        raise StorageError(report.findings[0].message)
+        message, _, fix = report.findings[0].message.partition(". Fix: ")
+        raise StorageError(message, fix or None)
     error = report.module.error
     if error is not None and error.code == "not-wasm":
         raise WasmbuildError(f"{path}: not a WebAssembly module: {error.message}", error.hint or None)
@@ -104,7 +112,7 @@ def render_text(view: dict[str, Any]) -> str:
     functions = view["functions"]
     rows.append(("functions", f"{functions['imported']} imported, {functions['defined']} defined"
                  + (f", start function {view['start']}" if view["start"] is not None else "")))
-    rows.append(("sections", ", ".join(f"{s['name']} {size(s['size'])}" for s in view["sections"])))
+    rows.append(("sections", ", ".join(f"{s['name']} {size(s['size'])}" for s in view["sections"]) or "none"))
     debug = ", ".join(view["debug_sections"]) or "none"
     rows.append(("debug", f"name section: {'yes' if view['name_section'] else 'no'}; debug info: {debug}"))
     width = max(len(label) for label, _ in rows) + 2

@@ -13,11 +13,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wasmbuild import refs
+    from wasmbuild import console, refs
     from wasmbuild.build.units import human_age, human_size
     from wasmbuild.store import Store
 
-    entries = Store().entries()
+    store = Store()
+    entries = store.entries()
+    for damaged in store.damaged():  # on stderr: stdout stays parseable
+        what = damaged.ref or str(damaged.directory)
+        fix = f"'wasmbuild rm {damaged.ref}' removes it" if damaged.ref else "delete that directory to remove it"
+        console.warn(f"damaged store entry {what} ({damaged.problem}) not listed; {fix}")
     if args.json:
         from datetime import datetime, timezone  # only --json prints times as dates
 

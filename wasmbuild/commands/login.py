@@ -56,9 +56,11 @@ def _read_secret(args: argparse.Namespace) -> tuple[str, str]:
             username = input("Username: ").strip()
         password = getpass.getpass("Password: ")
     if not username:
-        raise UsageError("the user name is empty")
+        raise UsageError("the user name is empty", "pass it with -u USER")
     if not password:
-        raise UsageError("the password is empty")
+        where = "stdin had nothing (before its end or a newline)" if args.password_stdin else "nothing was typed"
+        raise UsageError(f"the password is empty: {where}",
+                         "for example: wasmbuild login -u USER --password-stdin REGISTRY < password.txt")
     return username, password
 
 
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
     registry = registry_name(args.registry)
     username, password = _read_secret(args)
-    credentials = dockerconfig.Credentials(username, password, None, "the command line")
+    credentials = dockerconfig.Credentials(username, password, None,
+                                           "stdin" if args.password_stdin else "what was typed")
     asked = []
 
     def provide() -> dockerconfig.Credentials:

@@ -112,5 +112,7 @@ def run(args: argparse.Namespace) -> int:
     console.done(f"created {destination} ({len(files)} files): {answers.language} filter {answers.name}, "
                  f"SDK {answers.sdk}, proxy-wasm ABI {answers.abi}, root id {answers.root_id}, "
                  f"for {answers.platform} {answers.platform_version}")
-    console.info(f"next: cd {shlex.quote(str(destination))} && wasmbuild build && wasmbuild run build/filter.wasm")
+    here = destination.resolve() == Path.cwd().resolve()
+    cd = "" if here else f"cd {shlex.quote(str(destination))} && "
+    console.info(f"next: {cd}wasmbuild build && wasmbuild run build/filter.wasm")
     return 0

@@ -16,8 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime-config", metavar="FILE",
                         help="runtime-config.json to store with it (default: one naming the module's ABI version "
                              "and --root-id)")
-    parser.add_argument("--root-id", default="", help="the root id for the default runtime config")
-    parser.add_argument("--abi", help="the ABI version the module must declare (default: whatever it declares)")
+    parser.add_argument("--root-id", metavar="ID", default="", help="the root id for the default runtime config")
+    parser.add_argument("--abi", metavar="VERSION",
+                        help="the ABI version the module must declare (default: whatever it declares)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise from_os_error(exc, f"cannot read {path}") from exc
     report = check_module(module, args.abi, str(path))
     if args.runtime_config:
-        config = runtime_config.load(Path(args.runtime_config))
+        config = runtime_config.load(Path(args.runtime_config), f"--runtime-config {args.runtime_config}")
     else:
         abi_versions = [f"v{report.abi}"] if report.abi else []
         config = runtime_config.default(abi_versions, [args.root_id] if args.root_id else [])

@@ -20,11 +20,12 @@ def run(args: argparse.Namespace) -> int:
     missing: list[str] = []
     for ref in canonical:
         try:
-            entry = store.remove(ref)
+            removed = store.remove(ref)
         except NotFoundError:
             missing.append(ref)
             continue
-        sys.stdout.write(f"removed {entry.ref}\n")
+        sys.stdout.write(f"removed {removed}\n")
     if missing:
-        raise NotFoundError(f"not in the local store: {', '.join(missing)}", "run 'wasmbuild list' to see what is")
+        raise NotFoundError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the local store",
+                            "run 'wasmbuild list' to see the stored modules")
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -70,29 +71,24 @@ def parse_property(text: str) -> tuple[str, str]:
     path, equals, value = text.partition("=")
     if not equals or not path.strip():
         raise UsageError(f"property {text!r} is not PATH=VALUE", "e.g. --property source.address=10.0.0.1:5000")
-    return path.strip(), value
+    return _utf8(path.strip(), "property path"), value
 
 
-def _option_bytes(value: str | None, option: str) -> bytes | None:
-    """A TEXT|@FILE|@- option (wasmbuild.argfile), every failure a usage error: `wasmbuild run` exits
-    2 for any bad argument, as its help and the README say."""
-    from wasmbuild import argfile
-    from wasmbuild.errors import WasmbuildError
-
-    try:
-        return argfile.read(value, option)
-    except WasmbuildError as error:
-        raise UsageError(error.message, error.hint or f"give {option} TEXT, @FILE naming a readable file, "
-                         "or @- for stdin") from None
+def arg_bytes(text: str) -> bytes:
+    """The bytes the user typed. Python decodes argv with surrogateescape, so a header value or body
+    that is not UTF-8 (a Latin-1 byte, a binary blob from $(...)) reaches the filter unchanged."""
+    return os.fsencode(text)
 
 
 def _load(target: str) -> tuple[bytes, str, Path | None]:
     """(module bytes, default root id, module path) for a file or a stored reference."""
     from wasmbuild import runtime_config
+    from wasmbuild.errors import NotFoundError
     from wasmbuild.host.discovery import discover_root_id
 
     path = Path(target)
     if path.is_file():
+        _refuse_what_is_not_wasm(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -107,30 +103,80 @@ def _load(target: str) -> tuple[bytes, str, Path | None]:
         from wasmbuild.store import Store
 
         try:
-            entry = Store().find(target)
+            entry = Store().get(target)
+        except NotFoundError as error:
+            if "damaged" in error.message:
+                raise
         except WasmbuildError:
             entry = None
     if entry is None:
-        raise UsageError(f"{target}: no such file, and no module stored under that reference",
-                         "give the path of a .wasm file, or a reference listed by 'wasmbuild list'")
+        raise NotFoundError(f"{target}: no such file, and no module stored under that reference",
+                            "give the path of a .wasm file, or a reference listed by 'wasmbuild list'")
     ids = runtime_config.root_ids(entry.runtime_config)
     return entry.read_module(), ids[0] if ids else "", None
 
 
+def _refuse_what_is_not_wasm(path: Path) -> None:
+    """A file that is not a wasm module, or is cut short, is refused after reading its section
+    headers, before it is read whole: `run` on a 2 GB file must not take 4 GB of memory to say no."""
+    from wasmbuild.abi import check
+    from wasmbuild.errors import FilterFailure
+
+    report = check(path)
+    error = report.module.error if report.module is not None else None
+    if error is not None and error.code in ("not-wasm", "malformed"):
+        where = f" (at byte {error.offset})" if error.offset is not None and error.code == "malformed" else ""
+        raise FilterFailure(f"not a valid WebAssembly module: {error.message}{where}",
+                            error.hint or "check that the file is the .wasm your build produced")
+
+
 def run(args: argparse.Namespace) -> int:
-    request_headers = [parse_header(h) for h in args.request_header] or None
-    response_headers = [parse_header(h) for h in args.response_header] or None
-    props = dict(parse_property(p) for p in args.property)
-    plugin_config = _option_bytes(args.plugin_config, "--plugin-config")
-    vm_config = _option_bytes(args.vm_config, "--vm-config")
-    request_body = _option_bytes(args.request_body, "--request-body")
-    response_body = _option_bytes(args.response_body, "--response-body")
+    from wasmbuild.errors import FilterFailure, WasmbuildError
+
+    try:
+        inputs = _inputs(args)
+    except WasmbuildError as error:
+        if args.json:  # scripts get their one object whatever went wrong
+            reason = (getattr(error, "reason", None) if isinstance(error, FilterFailure)
+                      else {2: "usage", 3: "not-found"}.get(error.exit_code, "error"))
+            _write_json(json_report(None, [], {}), error, reason)
+        raise
+    return _run(args, *inputs)
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Any, ...]:
+    from wasmbuild import argfile
+
+    request_headers = [(arg_bytes(k), arg_bytes(v)) for k, v in map(parse_header, args.request_header)] or None
+    response_headers = [(arg_bytes(k), arg_bytes(v)) for k, v in map(parse_header, args.response_header)] or None
+    props = {path: arg_bytes(value) for path, value in map(parse_property, args.property)}
+    plugin_config = argfile.read(args.plugin_config, "--plugin-config")
+    vm_config = argfile.read(args.vm_config, "--vm-config")
+    request_body = argfile.read(args.request_body, "--request-body")
+    response_body = argfile.read(args.response_body, "--response-body")
     if args.budget is not None and args.budget <= 0:
         raise UsageError("--budget must be a positive number of instructions")
     if args.memory_limit is not None and args.memory_limit <= 0:
         raise UsageError("--memory-limit must be a positive number of MiB")
+    if args.root_id is not None:
+        _utf8(args.root_id, "--root-id")
     module, default_root_id, _ = _load(args.filter)
+    return (module, default_root_id, request_headers, response_headers, props, plugin_config, vm_config,
+            request_body, response_body)
 
+
+def _utf8(text: str, what: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} {text.encode('utf-8', 'surrogateescape')!r} is not UTF-8 text",
+                         "root ids and property paths are names: write them in UTF-8") from None
+    return text
+
+
+def _run(args: argparse.Namespace, module: bytes, default_root_id: str, request_headers: Any,
+         response_headers: Any, props: dict[str, bytes], plugin_config: bytes | None, vm_config: bytes | None,
+         request_body: bytes | None, response_body: bytes | None) -> int:
     from wasmbuild.errors import FilterFailure
     from wasmbuild.host.vm import DEFAULT_BUDGET, DEFAULT_MEMORY_LIMIT
     from wasmbuild.testing import load_filter
@@ -161,14 +207,16 @@ def _report(args: argparse.Namespace, filt: Filter | None, stream: HttpStream | 
     records: list[LogRecord] = list(logs) if logs is not None else (filt.logs if filt is not None else [])
     metrics = filt.metrics if filt is not None else {}
     if args.json:
-        obj = json_report(stream, records, metrics)
-        if failure is not None:
-            obj["error"] = {"message": str(failure).splitlines()[0],
-                            "callback": getattr(failure, "callback", None),
-                            "reason": getattr(failure, "reason", None)}
-        sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+        _write_json(json_report(stream, records, metrics), failure, getattr(failure, "reason", None))
         return
     sys.stdout.write(text_report(stream, records, metrics, filt.notes if filt is not None else []))
+
+
+def _write_json(obj: dict[str, Any], failure: Exception | None, reason: str | None) -> None:
+    if failure is not None:
+        obj["error"] = {"message": str(failure).splitlines()[0], "callback": getattr(failure, "callback", None),
+                        "reason": reason}
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def _body_text(body: bytes | None) -> str | None:

@@ -118,7 +118,9 @@ def load_plugin_config(spec: str | None, flag: str = "--config") -> PluginConfig
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{flag}: {source} is not UTF-8 text ({exc.reason})") from exc
+        # JSON is UTF-8; a lone surrogate would end up in the manifest and break kubectl
+        raise ConfigError(f"{flag}: {source} is not UTF-8 text (byte {exc.start})",
+                          "write the configuration in UTF-8") from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

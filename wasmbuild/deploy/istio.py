@@ -95,6 +95,10 @@ def _wasmplugin(module: source.Module, name: str, namespace: str, labels: dict[s
     if pull_policy is not None and pull_policy not in wp.PULL_POLICIES:
         raise UsageError(f"--pull-policy {pull_policy!r} is not one of {', '.join(wp.PULL_POLICIES)}")
     if url:
+        if not re.match(r"(https?|oci)://[^/]+|file:///?[^/]", url):
+            raise UsageError(f"--url {url!r} is not an http://, https://, file:// or oci:// URL",
+                             "e.g. --url https://example.com/filters/add-header.wasm (the schemes a WasmPlugin "
+                             "takes)")
         if checksum is None and url.startswith(("http://", "https://")):
             checksum = module.sha256  # Istio checks an http(s) download against the module's own sha256
     elif module.ref is None:

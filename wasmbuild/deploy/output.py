@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wasmbuild import fileio
+from wasmbuild import files
 
 
 def to_yaml(objects: Sequence[Mapping[str, Any]]) -> str:
@@ -50,5 +50,6 @@ def render(objects: Sequence[Mapping[str, Any]], fmt: str = "yaml") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write the manifest `text` to `path` atomically (see wasmbuild.fileio), readable by all (0644)."""
-    fileio.write_atomic(path, text.encode("utf-8"), mode=0o644)
+    """Write the manifest `text` to `path` atomically (see wasmbuild.files), readable by all (0644).
+    Its directory must exist."""
+    files.write_atomic(path, text, parents=False)

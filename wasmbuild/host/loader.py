@@ -11,7 +11,7 @@ from pathlib import Path
 
 import wasmtime
 
-from wasmbuild import __version__, abi, fileio
+from wasmbuild import __version__, abi, files
 from wasmbuild.errors import FilterFailure, WasmbuildError
 from wasmbuild.host import tables
 from wasmbuild.host.tables import Signature
@@ -68,7 +68,7 @@ def _compile_cached(digest: str, data: bytes) -> wasmtime.Module:
                             "check that the file is the .wasm your build produced") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fileio.write_atomic(path, module.serialize(), sync=False)
+        files.write_atomic(path, module.serialize(), sync=False)
     except (OSError, WasmbuildError):
         pass
     return module

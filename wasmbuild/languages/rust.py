@@ -59,7 +59,35 @@ class Rust:
         if found is None:
             return f"missing on this machine: {INSTALL_HINT}"
         rustc, cargo = found
-        return Tools({"cargo": (cargo,), "rustc": (rustc,)}, {"RUSTC": rustc})
+        env = {"RUSTC": rustc}
+        linker = find_wasm_linker(rustc)
+        if linker is None:
+            return f"missing on this machine: {LINKER_HINT}"
+        if linker:
+            env[LINKER_VARIABLE] = linker
+        return Tools({"cargo": (cargo,), "rustc": (rustc,)}, env)
+
+
+LINKER = "rust-lld"
+LINKER_VARIABLE = "CARGO_TARGET_WASM32_WASI_LINKER"
+LINKER_HINT = ("rust-lld, the linker rustc uses for wasm32-wasi (Debian: apt-get install lld, which its "
+               "rustc package's /usr/bin/rust-lld points to)")
+
+
+def find_wasm_linker(rustc: str) -> str | None:
+    """How `rustc` links wasm32-wasi: "" when it finds rust-lld itself (rustup ships it in the
+    sysroot; Debian's is on PATH), the path to pass when it sits beside rustc but PATH does not
+    reach it, None when there is none that works (Debian's /usr/bin/rust-lld dangles without lld).
+    Without this check a missing linker shows up as a compile error after the crates compiled."""
+    sysroot = probe.output([rustc, "--print", "sysroot"])
+    if sysroot and any(probe.executable(p) for p in Path(sysroot).glob(f"lib/rustlib/*/bin/{LINKER}")):
+        return ""
+    if probe.which(LINKER):
+        return ""
+    beside = Path(rustc).with_name(LINKER)
+    if probe.executable(beside):  # follows the symlink: a dangling one does not count
+        return str(beside)
+    return None
 
 
 def find_wasm_rustc() -> tuple[str, str] | None:

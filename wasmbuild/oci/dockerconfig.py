@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from wasmbuild import fileio
+from wasmbuild import files
 from wasmbuild.errors import ConfigError, EnvironmentProblem, RegistryError, from_os_error
 from wasmbuild.record import Record
 
@@ -208,8 +208,4 @@ def remove(registry: str, path: Path | None = None) -> list[str]:
 def write(config: dict[str, Any], path: Path) -> None:
     """Replace `path` with `config` atomically, mode 0600 (a symlinked config is written where it points)."""
     target = path.resolve() if path.is_symlink() else path
-    try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise from_os_error(exc, f"cannot write {target}") from exc
-    fileio.write_atomic(target, (json.dumps(config, indent="\t") + "\n").encode("utf-8"), mode=0o600)
+    files.write_atomic(target, json.dumps(config, indent="\t") + "\n", mode=0o600, dir_mode=0o700)

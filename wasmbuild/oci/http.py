@@ -36,6 +36,25 @@ _SAFE_METHODS = ("GET", "HEAD")
 _IDLE_RECONNECT = 5.0  # seconds; a non-repeatable request never goes out on a connection idle longer
 _BACKOFF = (0.2, 0.8, 2.0)
 _MAX_BUFFERED = 16 * 1024 * 1024  # bodies read whole (JSON, errors); blobs are streamed
+DEFAULT_TIMEOUT = 60.0  # seconds a registry may stay silent (connecting, or mid-answer)
+TIMEOUT_VARIABLE = "WASMBUILD_REGISTRY_TIMEOUT"
+
+
+def default_timeout() -> float:
+    """$WASMBUILD_REGISTRY_TIMEOUT seconds (slow links, tests), else 60."""
+    from wasmbuild.errors import UsageError
+
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise UsageError(f"{TIMEOUT_VARIABLE}={raw!r} is not a positive number of seconds",
+                         f"unset it for the default of {DEFAULT_TIMEOUT:g}")
+    return value
 
 
 def is_loopback(host: str) -> bool:
@@ -162,6 +181,9 @@ def _hint_for(exc: BaseException, plain: bool) -> str | None:
         return "is the registry running at that address?" + ("" if plain else " (for plain HTTP pass --plain-http)")
     if isinstance(exc, socket.gaierror):
         return "check the registry name in the reference"
+    if isinstance(exc, TimeoutError):
+        return (f"check the address, and any proxy or firewall on the way; {TIMEOUT_VARIABLE}=SECONDS waits longer "
+                f"(default {DEFAULT_TIMEOUT:g})")
     return None
 
 
@@ -177,9 +199,9 @@ class _Pooled:
 class HttpClient:
     """Connections kept alive per (scheme, host); one client per command run."""
 
-    def __init__(self, verify_tls: bool = True, timeout: float = 60.0) -> None:
+    def __init__(self, verify_tls: bool = True, timeout: float | None = None) -> None:
         self.verify_tls = verify_tls
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else default_timeout()
         self._idle: dict[tuple[str, str], list[_Pooled]] = {}
         self._lock = threading.Lock()
         self._ssl_context: Any = None
@@ -245,9 +267,13 @@ class HttpClient:
             try:
                 response = self._once(method, url, headers, body, stream, repeatable, progress)
             except OSError as exc:
-                if last or isinstance(exc, ConnectionRefusedError | socket.gaierror) or _is_tls_error(exc):
+                # a registry that said nothing for a whole timeout will not answer the next try either:
+                # retrying it turned one silent registry into four minutes of waiting
+                final = isinstance(exc, ConnectionRefusedError | socket.gaierror | TimeoutError) or _is_tls_error(exc)
+                if last or final:
                     split = urllib.parse.urlsplit(url)
-                    raise TransferError(f"cannot reach {split.netloc} ({method} {split.path}): {_describe(exc)}",
+                    why = f"no answer within {self.timeout:g} s" if isinstance(exc, TimeoutError) else _describe(exc)
+                    raise TransferError(f"cannot reach {split.netloc} ({method} {split.path}): {why}",
                                         _hint_for(exc, split.scheme == "http")) from exc
                 time.sleep(_BACKOFF[attempt])
                 continue
