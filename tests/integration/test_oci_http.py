@@ -175,7 +175,7 @@ def test_a_registry_that_never_answers_fails_after_one_timeout_not_four(tmp_path
     import socket
 
     from tests.fixtures.common import run_cli
-    from tests.fixtures.deploy import module_bytes
+    from tests.fixtures.wasm import minimal_module
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -195,7 +195,7 @@ def test_a_registry_that_never_answers_fails_after_one_timeout_not_four(tmp_path
     thread.start()
     host = f"127.0.0.1:{listener.getsockname()[1]}"
     module = tmp_path / "filter.wasm"
-    module.write_bytes(module_bytes())
+    module.write_bytes(minimal_module())
     try:
         assert run_cli("package", str(module), "-t", f"{host}/silent:v1").returncode == 0
         result = run_cli("push", f"{host}/silent:v1", env={"WASMBUILD_REGISTRY_TIMEOUT": "1"})
