@@ -110,3 +110,14 @@ def test_build_without_a_path_finds_the_project_above_the_current_directory(tmp_
     assert "wasmbuild.toml: project.colour: unknown key" in result.stderr
     outside = run_cli("build", cwd=tmp_path.parent)
     assert outside.returncode == 3 and "is not a wasmbuild project" in outside.stderr
+
+
+def test_cpp_only_build_flags_on_another_language_are_usage_errors(tmp_path: Path) -> None:
+    from tests.fixtures.common import run_cli
+
+    _project(tmp_path, MINIMAL)  # a rust project: the flags would only cost a rebuild for nothing
+    result = run_cli("build", str(tmp_path), "--toolchain", "zig")
+    assert result.returncode == 2
+    assert "error: --toolchain only applies to C++ projects; add-header is rust" in result.stderr
+    both = run_cli("build", str(tmp_path), "--mode", "direct", "--toolchain", "clang")
+    assert both.returncode == 2 and "--toolchain and --mode only apply to C++ projects" in both.stderr

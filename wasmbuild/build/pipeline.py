@@ -100,6 +100,13 @@ def build(request: BuildRequest) -> BuildResult:
     overrides = {"build": {"backend": request.backend, "toolchain": request.toolchain, "mode": request.mode}}
     project = load_project(request.path, overrides)
     config = project.config
+    flags = [f for f, v in (("--toolchain", request.toolchain), ("--mode", request.mode)) if v is not None]
+    if flags and config.project.language != "cpp":
+        from wasmbuild.errors import UsageError
+
+        named = " and ".join(flags)
+        raise UsageError(f"{named} only appl{'y' if len(flags) > 1 else 'ies'} to C++ projects; "
+                         f"{config.project.name} is {config.project.language}", f"leave {named} out")
     ref = refs.normalize(request.ref or config.default_ref)
     output = Path(request.output).resolve() if request.output else project.output_path
     runtime_config = deliver.runtime_config_for(project.runtime_config_path, config.project.abi, config.root_id)
