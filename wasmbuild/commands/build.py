@@ -41,11 +41,11 @@ def _enclosing_project() -> str:
     error then says it is not a project): `wasmbuild build` works from src/ as from the top."""
     from pathlib import Path
 
-    here = Path.cwd()
-    for directory in (here, *here.parents):
-        if (directory / "wasmbuild.toml").is_file():
-            return "." if directory == here else str(directory)
-    return "."
+    from wasmbuild.host.discovery import find_project
+
+    here = Path.cwd().resolve()
+    directory = find_project(here)
+    return "." if directory is None or directory == here else str(directory)
 
 
 def run(args: argparse.Namespace) -> int:
