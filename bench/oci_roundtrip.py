@@ -5,7 +5,9 @@ one tar+gzip layer, image config, manifest) up to a real registry (Debian's dock
 127.0.0.1) and back down, as fresh processes, the way a user runs them:
 
 - wasmbuild: `wasmbuild push REF` (reads the store, packs, uploads) then `wasmbuild pull REF`
-  (downloads, verifies digests, unpacks, stores);
+  (downloads, verifies digests, unpacks, stores), run through the console script pip generates
+  from [project.scripts] (bench/_abi.py writes the same launcher for this checkout), as users run
+  it; `python -m wasmbuild` would add runpy's start-up, which no installed wasmbuild pays;
 - skopeo:    `skopeo copy oci:LAYOUT docker://REF` (the same packed image from an OCI layout
   directory) then `skopeo copy docker://REF oci:OUT` (downloads and verifies into a layout).
 
@@ -38,6 +40,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _abi import console_script  # noqa: E402
 
 from tests.fixtures.registry import start_registry  # noqa: E402
 from tests.fixtures.wasm import wasm_module  # noqa: E402
@@ -78,7 +82,8 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def measure(variant: str, runs: int, host: str, work: Path, env: dict[str, str]) -> tuple[float, float]:
+def measure(variant: str, runs: int, host: str, work: Path, env: dict[str, str], wasmbuild: Path
+            ) -> tuple[float, float]:
     store = Store(Path(env["WASMBUILD_HOME"]) / "store")
     ours: list[float] = []
     theirs: list[float] = []
@@ -91,9 +96,9 @@ def measure(variant: str, runs: int, host: str, work: Path, env: dict[str, str])
         remote = f"docker://{host}/bench/skopeo-{variant}:{i}"
 
         def run_ours() -> float:
-            push = timed([sys.executable, "-m", "wasmbuild", "push", "--variant", variant, ref], env)  # noqa: B023
+            push = timed([str(wasmbuild), "push", "--variant", variant, ref], env)  # noqa: B023
             store.remove(ref)  # noqa: B023
-            pull = timed([sys.executable, "-m", "wasmbuild", "pull", ref], env)  # noqa: B023
+            pull = timed([str(wasmbuild), "pull", ref], env)  # noqa: B023
             assert store.get(ref).read_module() == mine  # noqa: B023
             return push + pull
 
@@ -111,10 +116,10 @@ def measure(variant: str, runs: int, host: str, work: Path, env: dict[str, str])
     return statistics.median(ours) * 1000, statistics.median(theirs) * 1000
 
 
-def startup_floor(runs: int, env: dict[str, str]) -> float:
+def startup_floor(runs: int, env: dict[str, str], wasmbuild: Path) -> float:
     """`wasmbuild --version` (interpreter + CLI start-up, no OCI code): the part of each command
     that is not push or pull."""
-    return statistics.median(timed([sys.executable, "-m", "wasmbuild", "--version"], env) for _ in range(runs)) * 1000
+    return statistics.median(timed([str(wasmbuild), "--version"], env) for _ in range(runs)) * 1000
 
 
 def library(variant: str, runs: int, host: str) -> float:
@@ -150,11 +155,12 @@ def main() -> int:
     # An installed wasmbuild has its bytecode compiled; so should the checkout we measure.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "wasmbuild")], check=True,
                    stdout=subprocess.DEVNULL)
+    wasmbuild = console_script(work)
     running = start_registry(work / "registry")
     host = running.server.host
     try:
-        results = {variant: measure(variant, args.runs, host, work, env) for variant in ("oci", "compat")}
-        floor = startup_floor(args.runs, env)
+        results = {variant: measure(variant, args.runs, host, work, env, wasmbuild) for variant in ("oci", "compat")}
+        floor = startup_floor(args.runs, env, wasmbuild)
         in_process = {variant: library(variant, args.runs, host) for variant in ("oci", "compat")}
     finally:
         running.stop()
