@@ -184,6 +184,62 @@ def test_pull_an_image_built_and_pushed_by_docker(registry: RegistryServer, uniq
     stored = Store().get(f"{name}:v1")
     assert stored.read_module() == module
     assert dict(stored.runtime_config) == RUNTIME_CONFIG
+    # pushed on from the store, it is still docker's image: same manifest, same digest
+    elsewhere = f"{registry.host}/{unique_repo}-copy:v1"
+    assert run_cli("tag", f"{name}:v1", elsewhere).returncode == 0
+    pushed = run_cli("push", elsewhere)
+    assert pushed.returncode == 0, pushed.stderr
+    assert pushed_digest(pushed.stdout, elsewhere.rsplit(":", 1)[0]) == pushed_digest(result.stdout, name)
+    assert fetch_manifest(registry, f"{unique_repo}-copy", "v1")[1] == mt.DOCKER_MANIFEST
+
+
+@pytest.mark.parametrize("variant", ["compat", "oci"])
+def test_an_image_packed_by_another_tool_keeps_its_digest_when_pushed_on(variant: str, registry: RegistryServer,
+                                                                         unique_repo: str) -> None:
+    """Pull keeps the image as the registry sent it (manifest and blobs, verified), so pushing it to
+    another repository sends those bytes rather than wasmbuild's own packing of the module."""
+    import gzip
+
+    from wasmbuild.oci.auth import repository_scope
+    from wasmbuild.oci.image import Blob, canonical_json, pack
+    from wasmbuild.oci.registry import Registry
+    from wasmbuild.store import IMAGE_DIR
+
+    module = wasm_module(f"packed-elsewhere-{variant}")
+    ours = pack(module, RUNTIME_CONFIG, variant)
+    layers = list(ours.layers)
+    if variant == "compat":  # the same files, compressed at another level (as other tools do)
+        tar = gzip.decompress(layers[0].data)
+        layers[0] = Blob(mt.OCI_LAYER_TAR_GZIP, gzip.compress(tar, compresslevel=9, mtime=0))
+    body = json.loads(ours.manifest)
+    body["layers"] = [blob.descriptor() for blob in layers]
+    body["annotations"] = {**body.get("annotations", {}), "org.opencontainers.image.created": "2024-01-01T00:00:00Z"}
+    manifest = canonical_json(body)
+    scopes = (repository_scope(unique_repo, "pull,push"),)
+    with Registry(registry.host) as client:
+        for blob in (*layers, ours.config):
+            client.upload_blob(unique_repo, blob.digest, blob.data, scopes)
+        client.put_manifest(unique_repo, "v1", manifest, mt.OCI_MANIFEST)
+    source = f"{registry.host}/{unique_repo}:v1"
+    pulled = run_cli("pull", source)
+    assert pulled.returncode == 0, pulled.stderr
+    digest = pushed_digest(pulled.stdout, f"{registry.host}/{unique_repo}")
+    assert digest != ours.digest
+    entry = Store().get(source)
+    if variant == "oci":  # the module layer is filter.wasm itself, not a second copy
+        blob = entry.directory / IMAGE_DIR / "blobs" / "sha256" / layers[-1].digest.split(":")[1]
+        assert blob.stat().st_ino == entry.module_path.stat().st_ino
+
+    target = f"{registry.host}/{unique_repo}-copy:v1"
+    Store().tag(source, target)
+    pushed = run_cli("push", target, "--variant", variant)
+    assert pushed.returncode == 0, pushed.stderr
+    assert pushed_digest(pushed.stdout, target.rsplit(":", 1)[0]) == digest
+    assert "mounted from" in pushed.stderr  # the same registry: blobs mount rather than upload again
+    other = run_cli("push", target, "--variant", "oci" if variant == "compat" else "compat")
+    assert other.returncode == 0, other.stderr  # the other variant is wasmbuild's own packing
+    assert pushed_digest(other.stdout, target.rsplit(":", 1)[0]) == pack(
+        module, RUNTIME_CONFIG, "oci" if variant == "compat" else "compat").digest
 
 
 def test_pull_through_an_image_index(registry: RegistryServer, unique_repo: str) -> None:

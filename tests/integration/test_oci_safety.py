@@ -168,3 +168,25 @@ def test_transfer_cut_off_half_way_leaves_the_store_alone(registry: RegistryServ
     assert "Traceback" not in result.stderr
     assert snapshot(store_dir()) == before
     assert Store().get(ref).read_module() == OLD_MODULE
+
+
+def test_a_damaged_image_kept_in_the_store_is_packed_again_not_pushed(registry: RegistryServer,
+                                                                      unique_repo: str) -> None:
+    """The store keeps each module's packed compat image (wasmbuild.oci.layout); a blob of it damaged
+    on disk is noticed by its digest, and the push sends a freshly packed, correct image."""
+    from wasmbuild.oci import layout
+    from wasmbuild.store import IMAGE_DIR
+
+    module = wasm_module("kept-image-damaged", 20_000)
+    ref = f"{registry.host}/{unique_repo}:v1"
+    stored = Store().put(ref, module, CONFIG, image_files=layout.packed(module, CONFIG))
+    expected = pack(module, CONFIG, "compat")
+    _flip_a_byte(stored.directory / IMAGE_DIR / "blobs" / "sha256" / expected.layers[0].digest.split(":")[1])
+
+    result = run_cli("push", ref)
+    assert result.returncode == 0, result.stderr
+    assert "is damaged" in result.stderr and "packing it again" in result.stderr
+    assert result.stdout.strip().endswith(expected.digest)
+    assert registry.blob_path(expected.layers[0].digest).read_bytes() == expected.layers[0].data
+    again = run_cli("push", ref)  # the entry keeps an intact image again
+    assert again.returncode == 0 and "is damaged" not in again.stderr

@@ -73,14 +73,16 @@ def write_output(module: bytes, output: Path) -> None:
 
 
 def store_module(module: bytes, ref: str, config: dict[str, Any]) -> Path:
-    """Put the module in the local store unless that exact entry is there; return its directory."""
+    """Put the module in the local store unless that exact entry is there; return its directory.
+    A new entry gets its compat image packed now (wasmbuild.oci.layout), so push does not pack it."""
+    from wasmbuild.oci import layout
     from wasmbuild.store import Store
 
     store = Store()
     digest = "sha256:" + hashlib.sha256(module).hexdigest()
     existing = store.find(ref)
     if existing is None or existing.digest != digest or dict(existing.runtime_config) != config:
-        existing = store.put(ref, module, config)
+        existing = store.put(ref, module, config, image_files=layout.packed(module, config))
     return existing.directory
 
 

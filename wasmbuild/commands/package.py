@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from wasmbuild.build.units import human_size
     from wasmbuild.build.verify import check_module
     from wasmbuild.errors import NotFoundError, from_os_error
+    from wasmbuild.oci import layout
     from wasmbuild.store import Store
 
     ref = refs.normalize(args.ref)
@@ -46,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         abi_versions = [f"v{report.abi}"] if report.abi else []
         config = runtime_config.default(abi_versions, [args.root_id] if args.root_id else [])
-    entry = Store().put(ref, module, config)
+    entry = Store().put(ref, module, config, image_files=layout.packed(module, config))
     sys.stdout.write(f"{entry.ref}  {human_size(entry.size)}  sha256:{entry.sha256}  ABI {report.abi or '?'}\n")
     return 0

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wasmbuild import console, refs
     from wasmbuild.errors import UsageError
-    from wasmbuild.oci.push import push
+    from wasmbuild.oci.layout import image_of
+    from wasmbuild.oci.push import push_image
     from wasmbuild.oci.registry import Registry
     from wasmbuild.store import Store
 
@@ -43,11 +44,12 @@ def run(args: argparse.Namespace) -> int:
         example = f"localhost:5000/{ref.repository}:{ref.tag or 'latest'}"
         raise UsageError(f"{ref} names no registry to push to",
                          f"give it one with 'wasmbuild tag {ref} {example}' and push that")
-    entry = Store().get(str(ref))
+    store = Store()
+    entry = store.get(str(ref))
     console.step(f"pushing {ref} ({args.variant} variant) to {ref.registry}")
+    image = image_of(store, entry, args.variant)
     with Registry(ref.registry, plain_http=args.plain_http, insecure=args.insecure) as registry:
-        pushed = push(registry, ref, entry.read_module(), entry.runtime_config or None, args.variant,
-                      entry.extra_files())
+        pushed = push_image(registry, ref, image, entry.extra_files())
     console.done(f"pushed {ref}: {pushed.digest} ({pushed.uploaded} blobs sent, {pushed.skipped} already there)")
     sys.stdout.write(f"{ref.name}@{pushed.digest}\n")
     return 0

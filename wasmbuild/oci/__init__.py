@@ -17,17 +17,19 @@ TYPE_CHECKING = False  # not `from typing import ...`: the store imports oci.med
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-__all__ = ["DEFAULT_VARIANT", "VARIANTS", "Image", "Pulled", "Pushed", "Registry", "pack", "pull", "push"]
+__all__ = ["DEFAULT_VARIANT", "VARIANTS", "Image", "Pulled", "Pushed", "Registry", "pack", "pull", "push",
+           "push_image"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from wasmbuild.oci.image import DEFAULT_VARIANT, VARIANTS, Image, pack
     from wasmbuild.oci.pull import Pulled, pull
-    from wasmbuild.oci.push import Pushed, push
+    from wasmbuild.oci.push import Pushed, push, push_image
     from wasmbuild.oci.registry import Registry
 
 # Loaded on first use, so `wasmbuild push` does not import the pull machinery and vice versa.
 _WHERE = {"DEFAULT_VARIANT": "image", "VARIANTS": "image", "Image": "image", "pack": "image",
-          "Pulled": "pull", "pull": "pull", "Pushed": "push", "push": "push", "Registry": "registry"}
+          "Pulled": "pull", "pull": "pull", "Pushed": "push", "push": "push", "push_image": "push",
+          "Registry": "registry"}
 
 
 def __getattr__(name: str) -> Any:

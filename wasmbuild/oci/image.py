@@ -64,6 +64,14 @@ class Blob(Record):
     def __init__(self, media_type: str, data: bytes, annotations: Mapping[str, str] | None = None) -> None:
         self._set(media_type, data, {} if annotations is None else annotations)
 
+    @classmethod
+    def verified(cls, media_type: str, data: bytes, digest: str, annotations: Mapping[str, str] | None = None
+                 ) -> Blob:
+        """A Blob whose sha256 `digest` the caller has just checked (pull hashes what it downloads)."""
+        blob = cls(media_type, data, annotations)
+        object.__setattr__(blob, "_digest", digest)
+        return blob
+
     @property
     def digest(self) -> str:
         try:

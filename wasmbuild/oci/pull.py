@@ -19,10 +19,10 @@ from functools import partial
 
 from wasmbuild import console
 from wasmbuild.errors import RegistryError
-from wasmbuild.oci import layer
+from wasmbuild.oci import layer, layout
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.http import concurrently
-from wasmbuild.oci.image import canonical_json
+from wasmbuild.oci.image import Blob, Image, canonical_json
 from wasmbuild.oci.registry import Registry
 from wasmbuild.record import Record
 from wasmbuild.refs import Reference
@@ -193,17 +193,35 @@ def pull(registry: Registry, reference: Reference, store: Store) -> Pulled:
         media_type = manifest.get("mediaType") or ""
     if media_type and media_type not in mt.MANIFESTS:
         raise RegistryError(f"{reference} has a manifest of type {media_type!r}, not an image manifest")
-    module, runtime_config, variant = _contents(session, manifest, reference)
+    module, runtime_config, variant, downloaded = _contents(session, manifest, reference)
     info = {"registry": reference.registry, "repository": reference.repository, "digest": digest,
             "variant": variant, "source": str(reference), "manifest": body.decode("utf-8", "replace")}
     extra = {IMAGE_INFO_FILE: canonical_json(info) + b"\n"}
-    entry = store.put(str(reference), module, runtime_config, extra)
+    kept = _as_pulled(body, manifest, variant, downloaded)
+    entry = store.put(str(reference), module, runtime_config, extra, layout.files([kept]) if kept else None)
     return Pulled(entry, digest, variant)
 
 
+def _as_pulled(body: bytes, manifest: dict[str, Any], variant: str, downloaded: dict[str, bytes]) -> Image | None:
+    """The image exactly as pulled (verified manifest and blobs), to keep in the store so that
+    pushing it again sends the same bytes, whoever packed it; None when pull did not download all
+    of its blobs (the base layers of a multi-layer image) or they are not named by sha256."""
+    descriptors = [manifest["config"], *manifest["layers"]]
+    if not all(str(d["digest"]).startswith("sha256:") and d["digest"] in downloaded for d in descriptors):
+        return None
+
+    def blob(descriptor: dict[str, Any]) -> Blob:
+        annotations = descriptor.get("annotations")
+        return Blob.verified(str(descriptor.get("mediaType")), downloaded[descriptor["digest"]], descriptor["digest"],
+                             annotations if isinstance(annotations, dict) else None)
+
+    media_type = str(manifest.get("mediaType") or mt.OCI_MANIFEST)
+    return Image(variant, body, media_type, blob(manifest["config"]), tuple(blob(d) for d in manifest["layers"]))
+
+
 def _contents(session: _Session, manifest: dict[str, Any], reference: Reference
-              ) -> tuple[bytes, dict[str, Any] | None, str]:
-    """(module, runtime config or None, variant) of a verified manifest."""
+              ) -> tuple[bytes, dict[str, Any] | None, str, dict[str, bytes]]:
+    """(module, runtime config or None, variant, the downloaded blobs by digest) of a verified manifest."""
     where = f"the manifest of {reference}"
     config = _descriptor(manifest.get("config"), f"the config of {where}")
     raw_layers = manifest.get("layers")
@@ -217,17 +235,22 @@ def _contents(session: _Session, manifest: dict[str, Any], reference: Reference
                                 "not exactly one", "an oci-variant Wasm image holds a single module")
         config_file, module_file = session.blobs([(config, "config"), (wasm_layers[0], "module")])
         with config_file, module_file:
-            runtime = _json_object(config_file.read(), f"the runtime config of {reference}")
+            config_bytes = config_file.read()
+            runtime = _json_object(config_bytes, f"the runtime config of {reference}")
             module = module_file.read()
         _check_module(module, reference)
-        return module, runtime or None, "oci"
+        return module, runtime or None, "oci", {config["digest"]: config_bytes, wasm_layers[0]["digest"]: module}
     last = layers[-1]
     if last.get("mediaType") not in mt.TAR_GZIP_LAYERS:
         raise RegistryError(f"{reference} is not a Wasm image: its last layer is {last.get('mediaType')!r}",
                             "wasmbuild pulls compat images (tar+gzip layer with plugin.wasm) and oci-variant images")
     config_file, layer_file = session.blobs([(config, "config"), (last, "layer")])
     with config_file, layer_file:
-        image_config = _json_object(config_file.read(), f"the image config of {reference}")
+        config_bytes = config_file.read()
+        downloaded = {config["digest"]: config_bytes}
+        if isinstance(layer_file, io.BytesIO):  # not one spooled to disk for its size: that is not kept
+            downloaded[last["digest"]] = layer_file.getvalue()
+        image_config = _json_object(config_bytes, f"the image config of {reference}")
         rootfs = image_config.get("rootfs")
         diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
         expected = diff_ids[-1] if isinstance(diff_ids, list) and len(diff_ids) == len(layers) else None
@@ -237,7 +260,7 @@ def _contents(session: _Session, manifest: dict[str, Any], reference: Reference
     packed_config: dict[str, Any] | None = None
     if mt.RUNTIME_CONFIG_FILE in files:
         packed_config = _json_object(files[mt.RUNTIME_CONFIG_FILE], f"runtime-config.json in {reference}")
-    return module, packed_config or None, "compat"
+    return module, packed_config or None, "compat", downloaded
 
 
 def _check_module(module: bytes, reference: Reference) -> None:

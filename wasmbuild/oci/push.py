@@ -59,9 +59,15 @@ def _mount_source(extra: Mapping[str, bytes], target: Reference) -> tuple[str, s
 
 def push(registry: Registry, target: Reference, module: bytes, runtime_config: Mapping[str, Any] | None,
          variant: str, extra: Mapping[str, bytes] | None = None) -> Pushed:
-    image = pack(module, runtime_config, variant)
+    """Pack `module` as a `variant` image and push it."""
+    return push_image(registry, target, pack(module, runtime_config, variant), extra)
+
+
+def push_image(registry: Registry, target: Reference, image: Image, extra: Mapping[str, bytes] | None = None
+               ) -> Pushed:
+    """Push a packed image (`extra`: the store entry's other files, for image.json's mount source)."""
     if target.digest and target.digest != image.digest:
-        raise UsageError(f"{target} names digest {target.digest}, but the {variant} image of this module is "
+        raise UsageError(f"{target} names digest {target.digest}, but the {image.variant} image of this module is "
                          f"{image.digest}", "push by tag; the registry computes the digest")
     source = _mount_source(extra or {}, target)
     scopes: tuple[str, ...] = (repository_scope(target.repository, "pull,push"),)
@@ -101,4 +107,4 @@ def _short(blob: Blob) -> str:
     return blob.digest.split(":", 1)[1][:12]
 
 
-__all__ = ["IMAGE_INFO_FILE", "Image", "Pushed", "push"]
+__all__ = ["IMAGE_INFO_FILE", "Image", "Pushed", "push", "push_image"]
