@@ -123,3 +123,53 @@ def test_our_tar_writer_matches_tarfile_ustar() -> None:
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(files[name]))
     assert layer.pack(files).tar == buffer.getvalue()
+
+
+def test_a_canonical_layer_is_read_without_tarfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What pack writes is read by slicing (tarfile and gzip cost a pull more than the unpacking)."""
+    packed = layer.pack({"plugin.wasm": MODULE, "runtime-config.json": b"{}"})
+    monkeypatch.setattr(tarfile, "open", lambda *a, **k: pytest.fail("tarfile was used"))
+    assert layer.unpack(io.BytesIO(packed.gzipped), "the layer", packed.diff_id) == {
+        "plugin.wasm": MODULE, "runtime-config.json": b"{}"}
+    with pytest.raises(RegistryError, match="does not match the image config"):
+        layer.unpack(io.BytesIO(packed.gzipped), "the layer", "sha256:" + "0" * 64)
+    # the gzip framing may differ (another compressor, level, header): the tar is what must be ours
+    assert layer.unpack(io.BytesIO(gzip.compress(packed.tar, compresslevel=9, mtime=5)), "the layer") == {
+        "plugin.wasm": MODULE, "runtime-config.json": b"{}"}
+
+
+def _almost_canonical() -> dict[str, bytes]:
+    """Layers one detail away from what pack writes: each must go the general (tarfile) way."""
+    tar = layer.pack({"plugin.wasm": MODULE}).tar
+    with_mtime = bytearray(tar)
+    with_mtime[136:147] = b"%011o" % 1_700_000_000
+    with_mtime[148:156] = b"%06o\0 " % (sum(with_mtime[:148]) + 8 * 32 + sum(with_mtime[156:512]))
+    return {
+        "mtime set": layer.gzip_deterministic(bytes(with_mtime)),
+        "data after the end": layer.gzip_deterministic(tar + b"\0" * 10240 + b"x" + b"\0" * 511),
+        "two gzip members": layer.gzip_deterministic(tar[:1024]) + layer.gzip_deterministic(tar[1024:]),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_almost_canonical()))
+def test_a_layer_that_is_not_exactly_canonical_goes_through_tarfile(case: str, monkeypatch: pytest.MonkeyPatch
+                                                                     ) -> None:
+    data = _almost_canonical()[case]
+    opened = []
+    real_open = tarfile.open
+
+    def spy(*args: object, **kwargs: object) -> tarfile.TarFile:
+        opened.append(True)
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tarfile, "open", spy)
+    assert layer.unpack(io.BytesIO(data), "the layer") == {"plugin.wasm": MODULE}
+    assert opened
+
+
+def test_the_canonical_reader_leaves_everything_else_to_the_general_path() -> None:
+    """Unknown files, no module, garbage and bombs: the general path reads or refuses them, with its messages."""
+    assert layer._unpack_canonical(layer.pack({"install.sh": b"#!/bin/sh"}).gzipped) is None
+    assert layer._unpack_canonical(layer.pack({"runtime-config.json": b"{}"}).gzipped) is None
+    assert layer._unpack_canonical(b"not gzip at all") is None
+    assert layer._unpack_canonical(layer.gzip_deterministic(b"\0" * (layer._FAST_PATH_BYTES + 512))) is None
