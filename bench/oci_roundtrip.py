@@ -96,7 +96,7 @@ def measure(variant: str, runs: int, host: str, work: Path, env: dict[str, str],
     for i in range(runs + 1):  # round 0 warms caches and is not counted
         mine = module(f"{variant}-wasmbuild-{i}")
         ref = f"{host}/bench/wasmbuild-{variant}:{i}"
-        store.put(ref, mine, RUNTIME_CONFIG, image_files=kept.packed(mine, RUNTIME_CONFIG))  # as build, package do
+        store.put(ref, mine, RUNTIME_CONFIG, image=kept.packed(mine, RUNTIME_CONFIG))  # as build, package do
         layout = work / f"{variant}-layout-{i}"
         write_layout(pack(module(f"{variant}-skopeo-{i}"), RUNTIME_CONFIG, variant), layout, "v1")
         remote = f"docker://{host}/bench/skopeo-{variant}:{i}"

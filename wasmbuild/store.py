@@ -6,13 +6,13 @@
     <store>/<md5 of the ref>/image_ref            the reference, e.g. localhost:5000/f/add-header:v1
     <store>/<md5 of the ref>/image.json           (pulled or pushed images) the registry image it
                                                   came from: registry, repository, manifest digest
-    <store>/<md5 of the ref>/image/               (optional) the module packed as image(s), an OCI
-                                                  image layout that push sends byte for byte
+    <store>/<md5 of the ref>/image.tar            (optional) the module packed as image(s), an OCI
+                                                  image layout in a tar, that push sends as it is
 
 Writers hold an exclusive lock on <store>/.lock and assemble an entry in a temporary directory
 that is renamed into place only when complete, so two builds can write at once and a killed one
 never leaves a half-written entry (leftovers are swept by the next writer). Every file is flushed
-to disk before the rename, except under image/: that is a cache (`wasmbuild.oci.layout` verifies
+to disk before the rename, except image.tar: that is a cache (`wasmbuild.oci.layout` verifies
 every blob's digest before using it and packs again when one is missing or damaged), so a crash
 may cost it, never the entry.
 """
@@ -47,7 +47,7 @@ REF_FILE = "image_ref"
 # Written by wasmbuild.oci.pull, read by push (to cross-mount blobs) and deploy (to pin the digest).
 IMAGE_INFO_FILE = "image.json"
 # The packed image(s) of the module, kept so that push need not pack again (see wasmbuild.oci.layout).
-IMAGE_DIR = "image"
+IMAGE_FILE = "image.tar"
 _TEMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
 
@@ -80,18 +80,16 @@ class StoreEntry(Record):
         return self.module_path.read_bytes()
 
     def extra_files(self) -> dict[str, bytes]:
-        """The entry's files besides the module, descriptor, runtime config, ref and image/ (image.json)."""
+        """The entry's files besides the module, descriptor, runtime config, ref and image.tar (image.json)."""
         return {p.name: p.read_bytes() for p in self.directory.iterdir()
-                if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE, IMAGE_DIR)
-                and p.is_file()}
+                if p.name not in (MODULE_FILE, DESCRIPTOR_FILE, RUNTIME_CONFIG_FILE, REF_FILE, IMAGE_FILE)}
 
-    def image_files(self) -> dict[str, bytes]:
-        """The files under image/ by their path in it ("index.json", "blobs/sha256/..."); {} if none."""
-        root = self.directory / IMAGE_DIR
+    def read_image(self) -> bytes | None:
+        """image.tar's bytes (see wasmbuild.oci.layout), None when there is none or it cannot be read."""
         try:
-            return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+            return (self.directory / IMAGE_FILE).read_bytes()
         except OSError:  # a cache: what cannot be read is not there
-            return {}
+            return None
 
 
 class Damaged(Record):
@@ -234,10 +232,9 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, ref: str, module: bytes, runtime_config: Mapping[str, Any] | None = None,
-            extra_files: Mapping[str, bytes] | None = None, image_files: Mapping[str, bytes] | None = None
-            ) -> StoreEntry:
-        """Store `module` under `ref`, replacing what was there, atomically. `image_files` go under
-        image/ (paths relative to it), unsynced: see the module docstring."""
+            extra_files: Mapping[str, bytes] | None = None, image: bytes | None = None) -> StoreEntry:
+        """Store `module` under `ref`, replacing what was there, atomically; `image` is image.tar,
+        written unsynced (see the module docstring)."""
         canonical = refs.normalize(ref)
         target = self.root / entry_id(canonical)
         with self._locked(exclusive=True):
@@ -253,8 +250,8 @@ class Store:
                 files.update(extra_files or {})
                 for name, data in files.items():
                     _write_synced(staging / name, data)
-                if image_files:
-                    _write_image(staging / IMAGE_DIR, image_files, staging / MODULE_FILE, module)
+                if image is not None:
+                    (staging / IMAGE_FILE).write_bytes(image)
                 staging.chmod(0o755)
                 if target.exists():
                     trash = self._scratch_dir(_TRASH_PREFIX)
@@ -271,10 +268,10 @@ class Store:
         assert isinstance(entry, StoreEntry), entry
         return entry
 
-    def keep_image(self, entry: StoreEntry, image_files: Mapping[str, bytes]) -> bool:
-        """Replace the image/ of `entry` (a push packed it anew: there was none, or it was damaged),
+    def keep_image(self, entry: StoreEntry, image: bytes) -> bool:
+        """Replace the image.tar of `entry` (a push packed it anew: there was none, or it was damaged),
         if the entry still holds the same module and runtime config. False when it does not or the
-        files cannot be written: image/ is a cache, and a push must not fail for want of it."""
+        file cannot be written: it is a cache, and a push must not fail for want of it."""
         with self._locked(exclusive=True):
             current = self._load(entry.directory)
             if (not isinstance(current, StoreEntry) or current.digest != entry.digest
@@ -282,21 +279,18 @@ class Store:
                 return False
             try:
                 staging = self._scratch_dir(_TEMP_PREFIX)
-                _write_image(staging / IMAGE_DIR, image_files, entry.module_path, None)
-                old = entry.directory / IMAGE_DIR
-                if old.exists():
-                    old.rename(self._scratch_dir(_TRASH_PREFIX) / "old")
-                (staging / IMAGE_DIR).rename(old)
-                self._sweep()
+                (staging / IMAGE_FILE).write_bytes(image)
+                os.replace(staging / IMAGE_FILE, entry.directory / IMAGE_FILE)
             except OSError:
-                self._sweep()
                 return False
+            finally:
+                self._sweep()
         return True
 
     def tag(self, source: str, destination: str) -> StoreEntry:
         entry = self.get(source)
         return self.put(destination, entry.read_module(), entry.runtime_config or None, entry.extra_files(),
-                        entry.image_files())
+                        entry.read_image())
 
     def remove(self, ref: str) -> str:
         """Remove what is stored under `ref` (a damaged entry too) and return its canonical ref."""
@@ -321,23 +315,6 @@ def _delete_tree(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _write_image(directory: Path, files: Mapping[str, bytes], module_path: Path, module: bytes | None) -> None:
-    """The image/ files, unsynced (a cache). A blob that is the module itself (the oci variant's
-    layer) is a hard link to filter.wasm rather than a second copy, where the file system allows."""
-    for name, data in files.items():
-        path = directory / name
-        if name.startswith("/") or ".." in name.split("/"):
-            raise ValueError(f"image file {name!r} is not a path inside image/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if module is not None and len(data) == len(module) and data == module:
-            try:
-                os.link(module_path, path)
-                continue
-            except OSError:
-                pass
-        path.write_bytes(data)
 
 
 def _write_synced(path: Path, data: bytes) -> None:

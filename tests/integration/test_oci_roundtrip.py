@@ -203,9 +203,9 @@ def test_an_image_packed_by_another_tool_keeps_its_digest_when_pushed_on(variant
     from wasmbuild.oci.auth import repository_scope
     from wasmbuild.oci.image import Blob, canonical_json, pack
     from wasmbuild.oci.registry import Registry
-    from wasmbuild.store import IMAGE_DIR
+    from wasmbuild.store import IMAGE_FILE
 
-    module = wasm_module(f"packed-elsewhere-{variant}")
+    module = wasm_module(f"packed-elsewhere-{variant}", 50_000)
     ours = pack(module, RUNTIME_CONFIG, variant)
     layers = list(ours.layers)
     if variant == "compat":  # the same files, compressed at another level (as other tools do)
@@ -227,8 +227,7 @@ def test_an_image_packed_by_another_tool_keeps_its_digest_when_pushed_on(variant
     assert digest != ours.digest
     entry = Store().get(source)
     if variant == "oci":  # the module layer is filter.wasm itself, not a second copy
-        blob = entry.directory / IMAGE_DIR / "blobs" / "sha256" / layers[-1].digest.split(":")[1]
-        assert blob.stat().st_ino == entry.module_path.stat().st_ino
+        assert (entry.directory / IMAGE_FILE).stat().st_size < len(module)
 
     target = f"{registry.host}/{unique_repo}-copy:v1"
     Store().tag(source, target)

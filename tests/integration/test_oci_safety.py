@@ -175,13 +175,18 @@ def test_a_damaged_image_kept_in_the_store_is_packed_again_not_pushed(registry: 
     """The store keeps each module's packed compat image (wasmbuild.oci.layout); a blob of it damaged
     on disk is noticed by its digest, and the push sends a freshly packed, correct image."""
     from wasmbuild.oci import layout
-    from wasmbuild.store import IMAGE_DIR
+    from wasmbuild.oci.layer import read_tar, write_tar
+    from wasmbuild.store import IMAGE_FILE
 
     module = wasm_module("kept-image-damaged", 20_000)
     ref = f"{registry.host}/{unique_repo}:v1"
-    stored = Store().put(ref, module, CONFIG, image_files=layout.packed(module, CONFIG))
+    stored = Store().put(ref, module, CONFIG, image=layout.packed(module, CONFIG))
     expected = pack(module, CONFIG, "compat")
-    _flip_a_byte(stored.directory / IMAGE_DIR / "blobs" / "sha256" / expected.layers[0].digest.split(":")[1])
+    files = read_tar((stored.directory / IMAGE_FILE).read_bytes())
+    assert files is not None
+    name = layout.blob_path(expected.layers[0].digest)
+    files[name] = files[name][:100] + bytes([files[name][100] ^ 0xFF]) + files[name][101:]
+    (stored.directory / IMAGE_FILE).write_bytes(write_tar(files))
 
     result = run_cli("push", ref)
     assert result.returncode == 0, result.stderr

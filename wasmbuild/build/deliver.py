@@ -82,7 +82,7 @@ def store_module(module: bytes, ref: str, config: dict[str, Any]) -> Path:
     digest = "sha256:" + hashlib.sha256(module).hexdigest()
     existing = store.find(ref)
     if existing is None or existing.digest != digest or dict(existing.runtime_config) != config:
-        existing = store.put(ref, module, config, image_files=layout.packed(module, config))
+        existing = store.put(ref, module, config, image=layout.packed(module, config))
     return existing.directory
 
 

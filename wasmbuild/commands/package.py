@@ -47,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         abi_versions = [f"v{report.abi}"] if report.abi else []
         config = runtime_config.default(abi_versions, [args.root_id] if args.root_id else [])
-    entry = Store().put(ref, module, config, image_files=layout.packed(module, config))
+    entry = Store().put(ref, module, config, image=layout.packed(module, config))
     sys.stdout.write(f"{entry.ref}  {human_size(entry.size)}  sha256:{entry.sha256}  ABI {report.abi or '?'}\n")
     return 0

@@ -98,11 +98,13 @@ def pack(files: Mapping[str, bytes]) -> PackedLayer:
     The tar is written here, byte for byte (what `tarfile` writes in USTAR format for the same
     members, without importing it or depending on its defaults).
     """
-    raw = _tar(files)
+    raw = write_tar(files)
     return PackedLayer(raw, gzip_deterministic(raw))
 
 
-def _tar(files: Mapping[str, bytes]) -> bytes:
+def write_tar(files: Mapping[str, bytes]) -> bytes:
+    """`files` (sorted by name) as regular files in a ustar archive, every header field but name
+    and size fixed."""
     parts: list[bytes] = []
     for name in sorted(files):
         data = files[name]
@@ -208,24 +210,36 @@ def _unpack_canonical(gzipped: bytes) -> tuple[bytes, dict[str, bytes]] | None:
         return None
     if not inflater.eof or inflater.unused_data or len(raw) > _FAST_PATH_BYTES:
         return None
+    files = read_tar(raw)
+    if files is None or PLUGIN_FILE not in files or write_tar(files) != raw:
+        return None
+    for name, data in files.items():
+        if name not in ALLOWED_FILES or len(data) > (MAX_MODULE_BYTES if name == PLUGIN_FILE else MAX_CONFIG_BYTES):
+            return None
+    return raw, files
+
+
+def read_tar(raw: bytes) -> dict[str, bytes] | None:
+    """The regular files of a ustar archive as `write_tar` writes them, by name; None when `raw` is
+    anything else (another type of entry, a name twice, a header that does not parse, data cut
+    short). Only for archives whose content the caller checks further: it reads, it does not judge."""
     files: dict[str, bytes] = {}
     offset = 0
     while offset + _BLOCK <= len(raw) and raw[offset : offset + _BLOCK] != _ZERO_BLOCK:
         header = raw[offset : offset + _BLOCK]
-        name = header[:100].rstrip(b"\0").decode("utf-8", "replace")
+        if header[156:157] != b"0" or header[257:265] != b"ustar\x0000" or header[345:346] != b"\0":
+            return None  # not a regular file, not ustar, or a name continued in the prefix field
         try:
+            name = header[:100].rstrip(b"\0").decode("utf-8")
             size = int(header[124:135], 8)
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError too
             return None
         start = offset + _BLOCK
-        limit = MAX_MODULE_BYTES if name == PLUGIN_FILE else MAX_CONFIG_BYTES
-        if name not in ALLOWED_FILES or name in files or size > limit or start + size > len(raw):
+        if not name or name in files or start + size > len(raw):
             return None
         files[name] = raw[start : start + size]
         offset = start + size + (-size % _BLOCK)
-    if PLUGIN_FILE not in files or _tar(files) != raw:
-        return None
-    return raw, files
+    return files
 
 
 def _read_member(tar: TarFile, member: TarInfo) -> dict[str, bytes]:

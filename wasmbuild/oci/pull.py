@@ -198,7 +198,7 @@ def pull(registry: Registry, reference: Reference, store: Store) -> Pulled:
             "variant": variant, "source": str(reference), "manifest": body.decode("utf-8", "replace")}
     extra = {IMAGE_INFO_FILE: canonical_json(info) + b"\n"}
     kept = _as_pulled(body, manifest, variant, downloaded)
-    entry = store.put(str(reference), module, runtime_config, extra, layout.files([kept]) if kept else None)
+    entry = store.put(str(reference), module, runtime_config, extra, layout.archive([kept], module) if kept else None)
     return Pulled(entry, digest, variant)
 
 
