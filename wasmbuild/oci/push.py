@@ -73,34 +73,45 @@ def push_image(registry: Registry, target: Reference, image: Image, extra: Mappi
     scopes: tuple[str, ...] = (repository_scope(target.repository, "pull,push"),)
     if source:
         scopes += (repository_scope(source[0], "pull"),)
-    # One by one (cheap HEADs; the first settles authentication), then the uploads side by side.
-    missing: list[tuple[Blob, str | None]] = []  # (blob, upload session already started)
-    for blob in image.blobs():
-        if registry.blob_exists(target.repository, blob.digest, scopes):
+    # The first existence check goes alone: it settles authentication (one token fetch, not one per
+    # thread). Then every blob goes its own way side by side: check, mount or upload.
+    blobs = image.blobs()
+    first_there = registry.blob_exists(target.repository, blobs[0].digest, scopes)
+    with console.progress("pushing", total=sum(b.size for b in blobs)) as bar:
+        outcomes = concurrently([partial(_send, registry, target, blob, scopes, source, first_there if i == 0 else None,
+                                         bar.update) for i, blob in enumerate(blobs)])
+    for blob, outcome in zip(blobs, outcomes, strict=True):  # after the bar is gone, so lines and bar do not interleave
+        if outcome == "pushed":
+            console.info(f"  {_short(blob)}: pushed {human_size(blob.size)}")
+        elif outcome == "mounted":
+            console.info(f"  {_short(blob)}: mounted from {source[0] if source else '?'}")
+        else:
             console.info(f"  {_short(blob)}: already there")
-            continue
-        session = None
-        if source and blob.digest in source[1]:
-            session = registry.start_upload(target.repository, scopes, mount=(blob.digest, source[0]))
-            if session is None:
-                console.info(f"  {_short(blob)}: mounted from {source[0]}")
-                continue
-        missing.append((blob, session))
-    with console.progress("pushing", total=sum(b.size for b, _ in missing)) as bar:
-        concurrently([partial(_upload, registry, target, blob, scopes, session, bar.update)
-                      for blob, session in missing])
-    for blob, _ in missing:  # after the bar is gone, so lines and bar do not interleave
-        console.info(f"  {_short(blob)}: pushed {human_size(blob.size)}")
     echoed = registry.put_manifest(target.repository, target.reference, image.manifest, image.media_type)
     if echoed and echoed != image.digest:
         raise RegistryError(f"{registry.registry} stored the manifest as {echoed}, not {image.digest}",
                             "the registry rewrote the manifest; the image digest is not the one wasmbuild computed")
-    return Pushed(target, image.digest, len(image.manifest), len(missing), len(image.blobs()) - len(missing))
+    sent = outcomes.count("pushed")
+    return Pushed(target, image.digest, len(image.manifest), sent, len(blobs) - sent)
 
 
-def _upload(registry: Registry, target: Reference, blob: Blob, scopes: tuple[str, ...], session: str | None,
-            progress: Callable[[int], None]) -> None:
+def _send(registry: Registry, target: Reference, blob: Blob, scopes: tuple[str, ...],
+          source: tuple[str, set[str]] | None, there: bool | None, progress: Callable[[int], None]) -> str:
+    """Get `blob` into the target repository: "there" (the registry has it), "mounted" (from the
+    repository the image was pulled from) or "pushed". `there`: the existence check, if made already."""
+    if there is None:
+        there = registry.blob_exists(target.repository, blob.digest, scopes)
+    if there:
+        progress(blob.size)
+        return "there"
+    session = None
+    if source and blob.digest in source[1]:
+        session = registry.start_upload(target.repository, scopes, mount=(blob.digest, source[0]))
+        if session is None:
+            progress(blob.size)
+            return "mounted"
     registry.upload_blob(target.repository, blob.digest, blob.data, scopes, session, progress=progress)
+    return "pushed"
 
 
 def _short(blob: Blob) -> str:
