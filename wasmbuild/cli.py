@@ -163,6 +163,18 @@ def load(command: Command) -> CommandModule:
     return module
 
 
+def _skip_the_collection_at_exit() -> None:
+    """At exit, CPython runs a full garbage collection over every object of every imported module
+    (~3 ms of wall and CPU for `push` or `pull`, a twentieth of their run) before the process ends and
+    the OS takes all the memory back anyway. gc.freeze() as the last exit handler (registered
+    first, so the others run before it) takes those objects out of that collection. Nothing of ours
+    waits for it: files are closed by `with`, and the standard streams are flushed regardless."""
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)
+
+
 def _report(error: WasmbuildError) -> None:
     from wasmbuild.console import error_label
 
@@ -206,6 +218,8 @@ def _crash_log(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; never lets an exception escape."""
+    if argv is None:  # run as the program: the interpreter exits when this returns
+        _skip_the_collection_at_exit()
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(args_list)

@@ -45,6 +45,30 @@ def test_help_imports_no_heavy_module() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY="
 
 
+def test_run_as_the_program_the_exit_skips_a_full_collection_and_still_flushes_output() -> None:
+    """main() with no argv (the console script, python -m) freezes the heap as the last exit handler,
+    so the interpreter's final collection does not walk every object; the output is all there."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "from wasmbuild.cli import main\n"
+        "sys.argv = ['wasmbuild', '--help']\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "FROZEN True" in proc.stderr
+    assert proc.stdout.rstrip().endswith(".") and "usage: wasmbuild" in proc.stdout
+
+
+def test_called_with_an_argv_main_leaves_the_exit_alone(monkeypatch, capsys) -> None:
+    import atexit
+
+    registered: list[object] = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    assert cli.main(["--version"]) == 0
+    assert registered == []
+
+
 def test_unexpected_exception_becomes_one_line_and_a_crash_log(monkeypatch, capsys, wasmbuild_home) -> None:
     def boom(argv):
         raise RuntimeError("kaboom")
