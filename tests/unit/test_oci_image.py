@@ -173,3 +173,19 @@ def test_the_canonical_reader_leaves_everything_else_to_the_general_path() -> No
     assert layer._unpack_canonical(layer.pack({"runtime-config.json": b"{}"}).gzipped) is None
     assert layer._unpack_canonical(b"not gzip at all") is None
     assert layer._unpack_canonical(layer.gzip_deterministic(b"\0" * (layer._FAST_PATH_BYTES + 512))) is None
+
+
+def test_read_tar_takes_only_what_write_tar_writes() -> None:
+    files = {"a.json": b"{}", "blobs/sha256/" + "0" * 64: bytes(range(256)) * 3}
+    raw = layer.write_tar(files)
+    assert layer.read_tar(raw) == files
+    negative = bytearray(raw)
+    negative[124:136] = b"-0000000001\0"
+    assert layer.read_tar(bytes(negative)) is None
+    assert layer.read_tar(raw[:700]) is None  # cut inside a member
+    gnu = io.BytesIO()
+    with tarfile.open(fileobj=gnu, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        info = tarfile.TarInfo("a.json")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"{}"))
+    assert layer.read_tar(gnu.getvalue()) is None  # not ustar

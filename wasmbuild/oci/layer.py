@@ -63,7 +63,7 @@ class PackedLayer(Record):
 
 _BLOCK = 512
 _RECORD = 20 * _BLOCK
-_ZERO_BLOCK = bytes(_BLOCK)
+_END_OF_ARCHIVE = bytes(2 * _BLOCK)
 
 
 def _octal(value: int, width: int) -> bytes:
@@ -222,11 +222,14 @@ def _unpack_canonical(gzipped: bytes) -> tuple[bytes, dict[str, bytes]] | None:
 def read_tar(raw: bytes) -> dict[str, bytes] | None:
     """The regular files of a ustar archive as `write_tar` writes them, by name; None when `raw` is
     anything else (another type of entry, a name twice, a header that does not parse, data cut
-    short). Only for archives whose content the caller checks further: it reads, it does not judge."""
+    short, no end-of-archive blocks). Only for archives whose content the caller checks further: it
+    reads, it does not judge."""
     files: dict[str, bytes] = {}
     offset = 0
-    while offset + _BLOCK <= len(raw) and raw[offset : offset + _BLOCK] != _ZERO_BLOCK:
+    while raw[offset : offset + 2 * _BLOCK] != _END_OF_ARCHIVE:  # not there (cut short): None below
         header = raw[offset : offset + _BLOCK]
+        if len(header) < _BLOCK:
+            return None
         if header[156:157] != b"0" or header[257:265] != b"ustar\x0000" or header[345:346] != b"\0":
             return None  # not a regular file, not ustar, or a name continued in the prefix field
         try:
@@ -235,7 +238,7 @@ def read_tar(raw: bytes) -> dict[str, bytes] | None:
         except ValueError:  # UnicodeDecodeError too
             return None
         start = offset + _BLOCK
-        if not name or name in files or start + size > len(raw):
+        if not name or name in files or size < 0 or start + size > len(raw):
             return None
         files[name] = raw[start : start + size]
         offset = start + size + (-size % _BLOCK)
