@@ -46,6 +46,17 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def json_object(data: bytes, what: str, error: type[Exception]) -> dict[str, Any]:
+    """Parse `data` as one JSON object, raising `error` that names `what` when it is not one."""
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(f"{what} is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise error(f"{what} is not a JSON object")
+    return value
+
+
 def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

@@ -19,11 +19,9 @@ again from the module. Nothing in it is pushed unless it hashes to the digest th
 
 from __future__ import annotations
 
-import json
-
 from wasmbuild import console
 from wasmbuild.oci import mediatypes as mt
-from wasmbuild.oci.image import VARIANTS, Blob, Image, canonical_json, pack, sha256_digest
+from wasmbuild.oci.image import VARIANTS, Blob, Image, canonical_json, json_object, pack, sha256_digest
 from wasmbuild.oci.layer import read_tar, write_tar
 from wasmbuild.store import Store, StoreEntry
 
@@ -169,10 +167,4 @@ class _Blobs:
 def _object(data: bytes | None, what: str) -> dict[str, Any]:
     if data is None:
         raise Damaged(f"{what} is missing")
-    try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Damaged(f"{what} is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise Damaged(f"{what} is not a JSON object")
-    return value
+    return json_object(data, what, Damaged)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Callable, Mapping
 from functools import partial
 
@@ -22,7 +21,7 @@ from wasmbuild.errors import RegistryError
 from wasmbuild.oci import layer, layout
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.http import concurrently
-from wasmbuild.oci.image import Blob, Image, canonical_json
+from wasmbuild.oci.image import Blob, Image, canonical_json, json_object
 from wasmbuild.oci.registry import Registry
 from wasmbuild.record import Record
 from wasmbuild.refs import Reference
@@ -152,13 +151,7 @@ def _buffer(size: int) -> IO[bytes]:
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{what} is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise RegistryError(f"{what} is not a JSON object")
-    return value
+    return json_object(data, what, RegistryError)
 
 
 def _choose_from_index(index: dict[str, Any], where: str) -> dict[str, Any]:
