@@ -156,7 +156,8 @@ def find_project(path: Path | str = ".") -> Path:
     if candidate.name == PROJECT_FILE and candidate.is_file():
         return candidate.parent
     if not candidate.exists():
-        raise NotFoundError(f"{candidate}: no such directory")
+        raise NotFoundError(f"{candidate}: no such directory",
+                            "pass the directory that holds wasmbuild.toml, or run 'wasmbuild new DIR' to create one")
     if not (candidate / PROJECT_FILE).is_file():
         raise NotFoundError(f"{candidate} is not a wasmbuild project (it has no {PROJECT_FILE})",
                             "run 'wasmbuild new DIR' to create one, or pass the project's directory")

@@ -81,6 +81,16 @@ def test_not_a_project(tmp_path: Path) -> None:
         config.load_project(tmp_path, environ={})
 
 
+def test_a_missing_directory_is_not_found_with_a_hint(tmp_path: Path) -> None:
+    from tests.fixtures.common import run_cli
+
+    result = run_cli("build", str(tmp_path / "nowhere"))
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].endswith("nowhere: no such directory") and lines[1].startswith("hint: ")
+    assert "wasmbuild new" in lines[1] and "Traceback" not in result.stderr
+
+
 def test_the_models_accept_exactly_what_new_offers() -> None:
     from typing import get_args
 
