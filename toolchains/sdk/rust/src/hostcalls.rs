@@ -201,24 +201,23 @@ fn get_map_raw(map_type: MapType) -> Result<Option<Bytes>, Status> {
     }
 }
 
-pub fn get_map(map_type: MapType) -> Result<Vec<(String, String)>, Status> {
+/// The map's pairs with text keys, each value converted by `value` (an absent map is empty).
+fn get_map_with<V>(map_type: MapType, value: impl Fn(&[u8]) -> V) -> Result<Vec<(String, V)>, Status> {
     match get_map_raw(map_type)? {
         None => Ok(Vec::new()),
         Some(bytes) => Ok(pairs::deserialize(&bytes)?
             .into_iter()
-            .map(|(k, v)| (pairs::text(k), pairs::text(v)))
+            .map(|(k, v)| (pairs::text(k), value(v)))
             .collect()),
     }
 }
 
+pub fn get_map(map_type: MapType) -> Result<Vec<(String, String)>, Status> {
+    get_map_with(map_type, pairs::text)
+}
+
 pub fn get_map_bytes(map_type: MapType) -> Result<Vec<(String, Bytes)>, Status> {
-    match get_map_raw(map_type)? {
-        None => Ok(Vec::new()),
-        Some(bytes) => Ok(pairs::deserialize(&bytes)?
-            .into_iter()
-            .map(|(k, v)| (pairs::text(k), v.to_vec()))
-            .collect()),
-    }
+    get_map_with(map_type, <[u8]>::to_vec)
 }
 
 pub fn set_map(map_type: MapType, map: Vec<(&str, &str)>) -> Result<(), Status> {
