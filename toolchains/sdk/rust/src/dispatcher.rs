@@ -90,9 +90,10 @@ fn set_active(context_id: u32) {
 
 // Taking a context out and putting it back are kept out of line (and non-generic): every
 // callback export uses them, and inlining them into each one would double the module's size.
+// `$with` runs a callback on the context `context_id`: `None` if there is no such context.
 
 macro_rules! take_and_put {
-    ($take:ident, $put:ident, $field:ident, $trait:ident) => {
+    ($take:ident, $put:ident, $with:ident, $field:ident, $trait:ident) => {
         #[inline(never)]
         fn $take(context_id: u32) -> Option<Box<dyn $trait>> {
             DISPATCHER.with(|d| d.$field.borrow_mut().remove(&context_id))
@@ -102,34 +103,19 @@ macro_rules! take_and_put {
         fn $put(context_id: u32, context: Box<dyn $trait>) {
             DISPATCHER.with(|d| d.$field.borrow_mut().insert(context_id, context));
         }
+
+        fn $with<R>(context_id: u32, f: impl FnOnce(&mut dyn $trait) -> R) -> Option<R> {
+            let mut context = $take(context_id)?;
+            let result = f(&mut *context);
+            $put(context_id, context);
+            Some(result)
+        }
     };
 }
 
-take_and_put!(take_root, put_root, roots, RootContext);
-take_and_put!(take_stream, put_stream, streams, StreamContext);
-take_and_put!(take_http, put_http, https, HttpContext);
-
-/// Runs `f` on the root context `context_id`; `None` if there is no such root.
-fn with_root<R>(context_id: u32, f: impl FnOnce(&mut dyn RootContext) -> R) -> Option<R> {
-    let mut context = take_root(context_id)?;
-    let result = f(&mut *context);
-    put_root(context_id, context);
-    Some(result)
-}
-
-fn with_stream<R>(context_id: u32, f: impl FnOnce(&mut dyn StreamContext) -> R) -> Option<R> {
-    let mut context = take_stream(context_id)?;
-    let result = f(&mut *context);
-    put_stream(context_id, context);
-    Some(result)
-}
-
-fn with_http<R>(context_id: u32, f: impl FnOnce(&mut dyn HttpContext) -> R) -> Option<R> {
-    let mut context = take_http(context_id)?;
-    let result = f(&mut *context);
-    put_http(context_id, context);
-    Some(result)
-}
+take_and_put!(take_root, put_root, with_root, roots, RootContext);
+take_and_put!(take_stream, put_stream, with_stream, streams, StreamContext);
+take_and_put!(take_http, put_http, with_http, https, HttpContext);
 
 /// A context of any kind, taken out of its map.
 enum Taken {
