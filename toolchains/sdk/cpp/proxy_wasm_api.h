@@ -737,6 +737,10 @@ protected:
   bool remote_close_{false};
   RootContext *context_{nullptr};
   uint32_t token_{0};
+
+private:
+  // Marks the local side closed; destroys this handler if the remote side already closed.
+  void doLocalClose();
 };
 
 template <typename Request, typename Response> class GrpcStreamHandler : public GrpcStreamHandlerBase {
@@ -947,16 +951,17 @@ inline WasmResult GrpcStreamHandlerBase::send(std::string_view message, bool end
     return result;
   }
   if (end_of_stream) {
-    local_close_ = true;
-    if (remote_close_ && context_ != nullptr) {
-      context_->grpc_streams_.erase(token_); // destroys this
-    }
+    doLocalClose();
   }
   return WasmResult::Ok;
 }
 
 inline void GrpcStreamHandlerBase::close() {
   grpcClose(token_);
+  doLocalClose();
+}
+
+inline void GrpcStreamHandlerBase::doLocalClose() {
   local_close_ = true;
   if (remote_close_ && context_ != nullptr) {
     context_->grpc_streams_.erase(token_); // destroys this
