@@ -173,11 +173,8 @@ def host_port(text: str, flag: str, default_host: str | None = None) -> tuple[st
     host, sep, number = text.rpartition(":")
     if not sep or not host:
         raise UsageError(f"{flag}: {text!r} is not HOST:PORT", f"for example {flag} 127.0.0.1:8000")
-    if not _HOSTNAME.fullmatch(host):
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise UsageError(f"{flag}: {host!r} is not a host name or IP address") from None
+    if not _HOSTNAME.fullmatch(host) and not is_ip(host):
+        raise UsageError(f"{flag}: {host!r} is not a host name or IP address")
     return host, port(number, flag)
 
 
