@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wasmbuild.host import pairs
-from wasmbuild.host.contexts import HttpContext
 from wasmbuild.host.pairs import HeaderMap
 from wasmbuild.host.state import LocalResponse
 from wasmbuild.host.tables import BufferType, MapType, Status, StreamType
@@ -75,9 +74,8 @@ def bind(vm: FilterVm) -> dict[str, Any]:
 
     # -- buffers ---------------------------------------------------------------------------------
     def buffer(kind: int) -> bytearray | bytes | None:
-        ctx = vm.effective
-        stream = ctx if isinstance(ctx, HttpContext) else None
-        root = ctx.root if ctx is not None else vm.root
+        stream = vm.stream_context()
+        root = vm.root_context()
         if kind == BufferType.REQUEST_BODY:
             return stream.request_body.buffered if stream is not None else None
         if kind == BufferType.RESPONSE_BODY:
