@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wasmbuild.host import pairs
 from wasmbuild.host.pairs import HeaderMap
 from wasmbuild.host.state import LocalResponse
 from wasmbuild.host.tables import BufferType, MapType, Status, StreamType
@@ -186,13 +185,8 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         target = writable_map(kind)
         if target is None:
             return Status.BAD_ARGUMENT
-        try:
-            new = pairs.deserialize(raw)
-        except pairs.MalformedPairs as exc:
-            vm.notes.append(f"{vm.current_callback}: proxy_set_header_map_pairs got a malformed map ({exc}); "
-                            "Envoy treats it as an empty map, so the map was cleared")
-            new = []
-        target.set_all(new)
+        target.set_all(vm.read_pairs(raw, "proxy_set_header_map_pairs got a malformed map",
+                                     "; Envoy treats it as an empty map, so the map was cleared"))
         return Status.OK
 
     def proxy_get_header_map_value(kind: int, key_ptr: int, key_size: int, ptr_ptr: int, size_ptr: int) -> int:
@@ -257,12 +251,8 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         stream = vm.stream_context()
         if stream is None:
             return Status.BAD_ARGUMENT
-        try:
-            headers = pairs.deserialize(raw_headers)
-        except pairs.MalformedPairs as exc:
-            vm.notes.append(f"{vm.current_callback}: proxy_send_local_response got malformed headers ({exc}); "
-                            "Envoy sends the response without them")
-            headers = []
+        headers = vm.read_pairs(raw_headers, "proxy_send_local_response got malformed headers",
+                                "; Envoy sends the response without them")
         grpc = grpc_status - (1 << 32) if grpc_status >= 1 << 31 else grpc_status
         stream.local_response = LocalResponse(status, body, tuple((k.lower(), v) for k, v in headers),
                                               details.decode("utf-8", "replace"), None if grpc < 0 else grpc)
