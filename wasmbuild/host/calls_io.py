@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wasmbuild.host import properties
+from wasmbuild.host.native import signed32
 from wasmbuild.host.state import GrpcCall, HttpCall, Metric, MetricKind
 from wasmbuild.host.tables import MetricType, Status
 
@@ -14,10 +15,6 @@ if TYPE_CHECKING:
 
 _KINDS: dict[int, MetricKind] = {MetricType.COUNTER: "counter", MetricType.GAUGE: "gauge",
                                  MetricType.HISTOGRAM: "histogram"}
-
-
-def _signed32(value: int) -> int:
-    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def bind(vm: FilterVm) -> dict[str, Any]:
@@ -152,7 +149,7 @@ def bind(vm: FilterVm) -> dict[str, Any]:
                                  "the proxy_http_call trailers is not a valid serialised map")
         vm.memory.check_writable(token_ptr, 4)
         root = vm.root_context()
-        if root is None or _signed32(timeout) < 0:
+        if root is None or signed32(timeout) < 0:
             return Status.BAD_ARGUMENT
         names = {k.lower() for k, _ in headers}
         if not {b":method", b":path", b":authority"} <= names:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wasmbuild.host.native import signed32
 from wasmbuild.host.pairs import HeaderMap
 from wasmbuild.host.state import LocalResponse
 from wasmbuild.host.tables import BufferType, MapType, Status, StreamType
@@ -253,7 +254,7 @@ def bind(vm: FilterVm) -> dict[str, Any]:
             return Status.BAD_ARGUMENT
         headers = vm.read_pairs(raw_headers, "proxy_send_local_response got malformed headers",
                                 "; Envoy sends the response without them")
-        grpc = grpc_status - (1 << 32) if grpc_status >= 1 << 31 else grpc_status
+        grpc = signed32(grpc_status)
         stream.local_response = LocalResponse(status, body, tuple((k.lower(), v) for k, v in headers),
                                               details.decode("utf-8", "replace"), None if grpc < 0 else grpc)
         stream.local_response_in_callback = True
