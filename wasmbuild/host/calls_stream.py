@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wasmbuild.host.contexts import Direction
 from wasmbuild.host.native import signed32
 from wasmbuild.host.pairs import HeaderMap
 from wasmbuild.host.state import LocalResponse
@@ -260,11 +261,11 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         stream.local_response_in_callback = True
         return Status.OK
 
-    def continue_direction(direction: str) -> int:
+    def continue_direction(direction: Direction) -> int:
         stream = vm.stream_context()
         if stream is None:
             return Status.BAD_ARGUMENT
-        stream.resume("request" if direction == "request" else "response")
+        stream.resume(direction)
         return Status.OK
 
     def proxy_continue_stream(kind: int) -> int:
