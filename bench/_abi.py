@@ -29,8 +29,8 @@ if str(REPO) not in sys.path:
 from tests.fixtures.wasm import big_filter_wat, filter_module, mutate  # noqa: E402
 from wasmbuild.abi.rules import rules  # noqa: E402
 
-__all__ = ["REPO", "bench_line", "console_script", "host_imports_wat", "mutate", "process_env", "realistic_module",
-           "seed_modules", "time_commands"]
+__all__ = ["REPO", "bench_line", "console_script", "host_imports_wat", "load_note", "mutate", "process_env",
+           "realistic_module", "report_times", "seed_modules", "temp_dir", "time_commands"]
 
 
 def bench_line(name: str, value: float, baseline: float, ratio: float, target: str, ok: bool) -> str:
@@ -146,11 +146,7 @@ def report_times(times: dict[str, list[float]], width: int) -> None:
         if name.endswith(" cpu"):
             continue
         cpu = times[f"{name} cpu"]
-        print(f"  {name:{width}s} {min(values):7.1f}ms {median(values):6.1f}ms {min(cpu):6.1f}ms")
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+        print(f"  {name:{width}s} {min(values):7.1f}ms {statistics.median(values):6.1f}ms {min(cpu):6.1f}ms")
 
 
 def load_note() -> str:

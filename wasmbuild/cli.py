@@ -103,12 +103,8 @@ class _Parser(argparse.ArgumentParser):
         return namespace, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        from wasmbuild.console import error_label
-
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"{error_label()} {message}\n")
-        hint = _suggestion(message) or f"run '{self.prog} --help' for the options"
-        sys.stderr.write(f"hint: {hint}\n")
+        _report(message, _suggestion(message) or f"run '{self.prog} --help' for the options")
         sys.exit(EXIT_USAGE)
 
 
@@ -175,12 +171,13 @@ def _skip_the_collection_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _report(error: WasmbuildError) -> None:
+def _report(message: str, hint: str | None) -> None:
+    """`error: MESSAGE` and `hint: HINT` on stderr: how every failure ends, usage errors and crashes too."""
     from wasmbuild.console import error_label
 
-    sys.stderr.write(f"{error_label()} {error.message}\n")
-    if error.hint:
-        sys.stderr.write(f"hint: {error.hint}\n")
+    sys.stderr.write(f"{error_label()} {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
 
 
 def _isatty(stream: object) -> bool:
@@ -230,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return load(command).run(args)
     except WasmbuildError as error:
-        _report(error)
+        _report(error.message, error.hint)
         return error.exit_code
     except KeyboardInterrupt:
         # on a terminal the cursor is after the echoed ^C (often mid-prompt): start a line of our own
@@ -245,8 +242,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else EXIT_USAGE)
     except Exception as exc:
         where = _crash_log(exc)
-        from wasmbuild.console import error_label
-
-        sys.stderr.write(f"{error_label()} internal error: {type(exc).__name__}: {exc}\n")
-        sys.stderr.write(f"hint: this is a bug in wasmbuild; the details are in {where}\n")
+        _report(f"internal error: {type(exc).__name__}: {exc}",
+                f"this is a bug in wasmbuild; the details are in {where}")
         return EXIT_INTERNAL

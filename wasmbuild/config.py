@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wasmbuild import refs, tomlfile
 from wasmbuild.errors import ConfigError, NotFoundError, UsageError
-from wasmbuild.names import NAME_MAX, NAME_PATTERN
+from wasmbuild.names import NAME_MAX, NAME_PATTERN, to_ident
 
 PROJECT_FILE = "wasmbuild.toml"
 
@@ -86,7 +86,7 @@ class ProjectConfig(_Strict):
     @property
     def root_id(self) -> str:
         """The root id; by default the name with `_` for `-`, as `wasmbuild new` writes it."""
-        return self.project.root_id or self.project.name.replace("-", "_")
+        return self.project.root_id or to_ident(self.project.name)
 
 
 @dataclass(frozen=True)

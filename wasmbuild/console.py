@@ -60,9 +60,6 @@ class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
 
-    def set_description(self, desc: str) -> None:
-        pass
-
     def set_postfix_str(self, s: str) -> None:
         pass
 

@@ -62,17 +62,17 @@ def normalise(raw: str) -> str:
     return text.strip("-_")
 
 
-def check_raw(raw: str, what: str = "project name") -> None:
+def check_raw(raw: str) -> None:
     """Refuse what no normalisation should quietly fix: emptiness and anything path-like."""
     if not raw.strip():
-        raise UsageError(f"the {what} is empty", "pass --name NAME, or a PATH whose last part is the name")
+        raise UsageError("the project name is empty", "pass --name NAME, or a PATH whose last part is the name")
     if "/" in raw or "\\" in raw:
-        raise UsageError(f"the {what} {raw!r} contains a path separator",
+        raise UsageError(f"the project name {raw!r} contains a path separator",
                          "give the directory as PATH and a plain name with --name")
     if ".." in raw:
-        raise UsageError(f"the {what} {raw!r} contains '..'", "use letters, digits, '-' and '_'")
+        raise UsageError(f"the project name {raw!r} contains '..'", "use letters, digits, '-' and '_'")
     if "\0" in raw:
-        raise UsageError(f"the {what} contains a NUL character", "use letters, digits, '-' and '_'")
+        raise UsageError("the project name contains a NUL character", "use letters, digits, '-' and '_'")
 
 
 def project_name(raw: str, language: str | None = None) -> str:

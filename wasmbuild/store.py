@@ -224,11 +224,14 @@ class Store:
             return [self._load(d) for d in sorted(self.root.iterdir()) if d.is_dir() and not d.name.startswith(".")]
 
     def entries(self) -> list[StoreEntry]:
-        return sorted((e for e in self._scan() if isinstance(e, StoreEntry)), key=lambda e: e.ref)
+        return self.contents()[0]
 
-    def damaged(self) -> list[Damaged]:
-        """Entry directories that cannot be read, with what is wrong (for `list` to report)."""
-        return [d for d in self._scan() if isinstance(d, Damaged)]
+    def contents(self) -> tuple[list[StoreEntry], list[Damaged]]:
+        """The entries by ref, and the entry directories that cannot be read, with what is wrong
+        (for `list` to report), from one reading of the store."""
+        scanned = self._scan()
+        entries = sorted((e for e in scanned if isinstance(e, StoreEntry)), key=lambda e: e.ref)
+        return entries, [d for d in scanned if isinstance(d, Damaged)]
 
     # -- writing ---------------------------------------------------------------------------
     def put(self, ref: str, module: bytes, runtime_config: Mapping[str, Any] | None = None,

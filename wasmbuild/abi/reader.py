@@ -108,29 +108,29 @@ def _walk(fetch: Fetch, size: int, state: State) -> None:
     while pos < size:
         header = fetch(pos, 6)
         sid = header[0]
-        if sid not in SECTION_NAMES:
+        label = SECTION_NAMES.get(sid)
+        if label is None:
             raise Malformed(f"unknown section id {sid}", pos)
         try:
             length, after = binary.u32(header, 1, len(header))
         except Malformed as problem:
             if len(header) < 6:
                 raise Malformed("the file ends inside a section header: it is truncated", pos) from None
-            raise Malformed(f"{SECTION_NAMES[sid]} section header: {problem.message}", pos) from None
+            raise Malformed(f"{label} section header: {problem.message}", pos) from None
         start = pos + after
         end = start + length
         if end > size:
-            label = SECTION_NAMES[sid]
             raise Malformed(f"the {label} section claims {length} bytes but only {size - start} remain: "
                             "the file is truncated", pos)
         if sid:
             if sid in seen:
-                raise Malformed(f"duplicate {SECTION_NAMES[sid]} section", pos)
+                raise Malformed(f"duplicate {label} section", pos)
             rank = SECTION_ORDER[sid]
             if rank < last_rank:
-                raise Malformed(f"the {SECTION_NAMES[sid]} section is out of order", pos)
+                raise Malformed(f"the {label} section is out of order", pos)
             seen.add(sid)
             last_rank = rank
-        section_name = SECTION_NAMES[sid]
+        section_name = label
         try:
             if sid in _PARSED:
                 payload = _fetch_exact(fetch, start, length)
@@ -140,7 +140,7 @@ def _walk(fetch: Fetch, size: int, state: State) -> None:
             elif sid == 0:
                 section_name = _custom(fetch, start, length, state)
         except Malformed as problem:
-            where = f"custom section '{section_name}'" if sid == 0 else f"{SECTION_NAMES[sid]} section"
+            where = f"custom section '{section_name}'" if sid == 0 else f"{label} section"
             raise Malformed(f"{where}: {problem.message}", start + problem.offset) from None
         state.sections.append(Section(sid, section_name, start, length))
         pos = end

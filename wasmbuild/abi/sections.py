@@ -156,7 +156,7 @@ def _functions(payload: bytes, state: State) -> None:
     ntypes = len(state.types)
     if end - pos == count:  # fast path: every type index fits in one byte
         indices = payload[pos:]
-        if count and (max(indices) >= 0x80 or max(indices) >= ntypes):
+        if count and max(indices) >= min(ntypes, 0x80):
             bad = next(i for i in indices if i >= 0x80 or i >= ntypes)
             if bad >= 0x80:
                 raise Malformed("a type index is truncated", end)

@@ -41,7 +41,7 @@ def summarize(report: Report) -> dict[str, Any]:
         detail = imp.type or imp.limits or imp.glob
         imports.setdefault(imp.module, []).append(
             {"name": imp.name, "kind": imp.kind, "type": str(detail) if detail is not None else None})
-    customs = [s.name for s in info.sections if s.id == 0]
+    customs = [s.name for s in info.custom_sections()]
     counts = {"error": 0, "warning": 0, "info": 0}
     for f in report.findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
@@ -61,7 +61,7 @@ def summarize(report: Report) -> dict[str, Any]:
         "callbacks": callbacks,
         "other_exports": other,
         "imports": imports,
-        "functions": {"imported": sum(1 for i in info.imports if i.kind == "func"), "defined": info.functions},
+        "functions": {"imported": len(info.imported("func")), "defined": info.functions},
         "start": info.start,
         "sections": [{"id": s.id, "name": s.label, "offset": s.offset, "size": s.size} for s in info.sections],
         "name_section": "name" in customs,
@@ -83,8 +83,7 @@ def _limits(limits: Limits) -> dict[str, Any]:
 
 
 def _memories(info: ModuleInfo) -> list[dict[str, Any]]:
-    imported = [i for i in info.imports if i.kind == "memory"]
-    spaces: list[tuple[str | None, Limits | None]] = [(i.symbol, i.limits) for i in imported]
+    spaces: list[tuple[str | None, Limits | None]] = [(i.symbol, i.limits) for i in info.imported("memory")]
     spaces += [(None, m) for m in info.memories]
     out = []
     for index, (import_name, limits) in enumerate(spaces):

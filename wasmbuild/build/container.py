@@ -88,15 +88,11 @@ class ContainerRun:
     def remove(self) -> None:
         if self.container is None:
             return
-        from docker.errors import APIError, NotFound
+        from docker.errors import APIError
 
         with signals_deferred():
-            try:
+            with suppress(APIError):  # already gone (NotFound), or the daemon is going away
                 self.container.remove(force=True)
-            except NotFound:
-                pass
-            except APIError:
-                pass  # the daemon is going away; nothing more we can do
             self.container = None
 
     def start(self, command: list[str], environment: dict[str, str], mounts: list[Any], working_dir: str,

@@ -41,11 +41,6 @@ def connect(timeout: int = 600, hint: str = DAEMON_HINT) -> Any:
     return client
 
 
-def daemon_answers(timeout: int = 3) -> bool:
-    """True when a daemon answers quickly (used by --backend auto to choose)."""
-    return ping_problem(timeout) is None
-
-
 def ping_problem(timeout: int = 3) -> str | None:
     """None when a daemon answers quickly, else why not in a few words."""
     import docker

@@ -86,12 +86,11 @@ def choose_base(client: Any, requested: str | None, bootstrap: bool) -> str:
 def _pull(client: Any, image: str) -> None:
     from docker.errors import APIError, DockerException
 
-    repository, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "latest")
     console.step(f"pulling {image}")
     layers: dict[str, tuple[int, int]] = {}
     try:
         with console.progress(f"pull {image}") as bar:
-            for event in client.api.pull(repository, tag=tag, stream=True, decode=True):
+            for event in client.api.pull(image, stream=True, decode=True):  # docker-py splits off tag or digest
                 if "error" in event:
                     raise EnvironmentProblem(f"cannot pull {image}: {event['error']}",
                                              "pass --bootstrap to make the base offline with debootstrap")

@@ -27,7 +27,7 @@ from wasmbuild.build.deliver import BuildRequest, BuildResult
 from wasmbuild.build.dockerapi import DAEMON_HINT, describe_host, with_docker_host
 from wasmbuild.build.plan import CONTAINER_TOOLS, Backend, BuildPlan, Tools, Workspace
 from wasmbuild.config import Project, load_project
-from wasmbuild.errors import EnvironmentProblem, from_os_error
+from wasmbuild.errors import EnvironmentProblem, UsageError, from_os_error
 from wasmbuild.languages import LANGUAGES, Language
 from wasmbuild.paths import home
 
@@ -102,8 +102,6 @@ def build(request: BuildRequest) -> BuildResult:
     config = project.config
     flags = [f for f, v in (("--toolchain", request.toolchain), ("--mode", request.mode)) if v is not None]
     if flags and config.project.language != "cpp":
-        from wasmbuild.errors import UsageError
-
         named = " and ".join(flags)
         raise UsageError(f"{named} only appl{'y' if len(flags) > 1 else 'ies'} to C++ projects; "
                          f"{config.project.name} is {config.project.language}", f"leave {named} out")

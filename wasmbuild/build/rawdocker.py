@@ -74,10 +74,10 @@ def image_id(reference: str, timeout: float = 10) -> str | None:
         status, body = _get(f"/images/{quote(reference, safe='')}/json", timeout)
     except NotImplementedError:
         from wasmbuild.build import dockerapi
-        from wasmbuild.build.base import image_exists
+        from wasmbuild.build.image import find
 
-        client = dockerapi.connect()
-        return str(client.images.get(reference).id) if image_exists(client, reference) else None
+        info = find(dockerapi.connect(), reference)
+        return info.id if info is not None else None
     if status == 404:
         return None
     if status != 200:

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from wasmbuild.errors import EXIT_FAILED, EXIT_OK
+from wasmbuild.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ STDIN_NAME = "<stdin>"
 def read_stdin() -> bytes:
     """A module piped in (`curl ... | wasmbuild check -`), within the limit a pipe gets."""
     from wasmbuild.abi.checker import STREAM_LIMIT
-    from wasmbuild.errors import UsageError
 
     if sys.stdin is None:
         raise UsageError("'-' reads a module from stdin, and there is no stdin")
@@ -49,7 +48,6 @@ def read_stdin() -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     from wasmbuild.abi import check_files
-    from wasmbuild.errors import UsageError
 
     if args.files.count(STDIN) > 1:
         raise UsageError("'-' (stdin) is given more than once", "stdin holds one module")

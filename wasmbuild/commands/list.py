@@ -17,9 +17,8 @@ def run(args: argparse.Namespace) -> int:
     from wasmbuild.build.units import human_age, human_size
     from wasmbuild.store import Store
 
-    store = Store()
-    entries = store.entries()
-    for damaged in store.damaged():  # on stderr: stdout stays parseable
+    entries, damaged_entries = Store().contents()
+    for damaged in damaged_entries:  # on stderr: stdout stays parseable
         what = damaged.ref or str(damaged.directory)
         fix = f"'wasmbuild rm {damaged.ref}' removes it" if damaged.ref else "delete that directory to remove it"
         console.warn(f"damaged store entry {what} ({damaged.problem}) not listed; {fix}")

@@ -69,21 +69,15 @@ def _filters(gateway: Mapping[str, Any], create: bool) -> list[Any] | None:
     http = gateway.get("spec", {}).get("httpGateway")
     if not isinstance(http, dict):
         raise DeployError(f"{where} has no spec.httpGateway", "Wasm filters run in HTTP gateways only")
-    options = http.get("options")
-    if not isinstance(options, dict):
-        if not create:
-            return None
-        options = http["options"] = {}
-    wasm = options.get("wasm")
-    if not isinstance(wasm, dict):
-        if not create:
-            return None
-        wasm = options["wasm"] = {}
-    filters = wasm.get("filters")
-    if not isinstance(filters, list):
-        if not create:
-            return None
-        filters = wasm["filters"] = []
+    node: Any = http
+    for key, kind in (("options", dict), ("wasm", dict), ("filters", list)):  # options.wasm.filters
+        child = node.get(key)
+        if not isinstance(child, kind):
+            if not create:
+                return None
+            child = node[key] = kind()
+        node = child
+    filters: list[Any] = node
     return filters
 
 

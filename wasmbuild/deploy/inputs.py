@@ -100,6 +100,11 @@ class PluginConfig:
     value: Any
     text: str
 
+    @classmethod
+    def of(cls, value: Any) -> PluginConfig:
+        """The configuration for a JSON value: the filter receives it as compact JSON."""
+        return cls(value, json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
     def as_object(self, flag: str = "--config") -> dict[str, Any]:
         """The value as a JSON object, as WasmPlugin.pluginConfig (a google.protobuf.Struct) requires."""
         if not isinstance(self.value, dict):
@@ -126,8 +131,7 @@ def load_plugin_config(spec: str | None, flag: str = "--config") -> PluginConfig
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{flag}: {source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                           'the plugin configuration is JSON, e.g. {"name": "x-hello", "value": "world"}') from exc
-    compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return PluginConfig(value, compact)
+    return PluginConfig.of(value)
 
 
 def int32(value: int | None, flag: str) -> int | None:
@@ -169,11 +173,8 @@ def host_port(text: str, flag: str, default_host: str | None = None) -> tuple[st
     host, sep, number = text.rpartition(":")
     if not sep or not host:
         raise UsageError(f"{flag}: {text!r} is not HOST:PORT", f"for example {flag} 127.0.0.1:8000")
-    if not _HOSTNAME.fullmatch(host):
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise UsageError(f"{flag}: {host!r} is not a host name or IP address") from None
+    if not _HOSTNAME.fullmatch(host) and not is_ip(host):
+        raise UsageError(f"{flag}: {host!r} is not a host name or IP address")
     return host, port(number, flag)
 
 

@@ -28,9 +28,7 @@ KINDS = ("wasmplugin", "envoyfilter")
 def _config(config: Any) -> inputs.PluginConfig | None:
     if config is None or isinstance(config, inputs.PluginConfig):
         return config
-    import json
-
-    return inputs.PluginConfig(config, json.dumps(config, separators=(",", ":"), ensure_ascii=False))
+    return inputs.PluginConfig.of(config)
 
 
 def _sha256(text: str) -> str:

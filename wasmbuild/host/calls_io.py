@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wasmbuild.host import pairs, properties
+from wasmbuild.host import properties
+from wasmbuild.host.native import signed32
 from wasmbuild.host.state import GrpcCall, HttpCall, Metric, MetricKind
 from wasmbuild.host.tables import MetricType, Status
 
@@ -14,10 +15,6 @@ if TYPE_CHECKING:
 
 _KINDS: dict[int, MetricKind] = {MetricType.COUNTER: "counter", MetricType.GAUGE: "gauge",
                                  MetricType.HISTOGRAM: "histogram"}
-
-
-def _signed32(value: int) -> int:
-    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def bind(vm: FilterVm) -> dict[str, Any]:
@@ -141,23 +138,18 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         return Status.OK
 
     # -- HTTP and gRPC calls ---------------------------------------------------------------------
-    def parse_map(raw: bytes, what: str) -> list[pairs.Pair] | None:
-        try:
-            return pairs.deserialize(raw)
-        except pairs.MalformedPairs as exc:
-            vm.notes.append(f"{vm.current_callback}: {what} is not a valid serialised map ({exc})")
-            return None
-
     def proxy_http_call(upstream_ptr: int, upstream_size: int, headers_ptr: int, headers_size: int,
                         body_ptr: int, body_size: int, trailers_ptr: int, trailers_size: int, timeout: int,
                         token_ptr: int) -> int:
         upstream = text(upstream_ptr, upstream_size)
-        headers = parse_map(read(headers_ptr, headers_size), "the proxy_http_call headers") or []
+        headers = vm.read_pairs(read(headers_ptr, headers_size),
+                                "the proxy_http_call headers is not a valid serialised map")
         body = read(body_ptr, body_size)
-        trailers = parse_map(read(trailers_ptr, trailers_size), "the proxy_http_call trailers") or []
+        trailers = vm.read_pairs(read(trailers_ptr, trailers_size),
+                                 "the proxy_http_call trailers is not a valid serialised map")
         vm.memory.check_writable(token_ptr, 4)
         root = vm.root_context()
-        if root is None or _signed32(timeout) < 0:
+        if root is None or signed32(timeout) < 0:
             return Status.BAD_ARGUMENT
         names = {k.lower() for k, _ in headers}
         if not {b":method", b":path", b":authority"} <= names:
@@ -181,7 +173,8 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         upstream = text(upstream_ptr, upstream_size)
         service = text(service_ptr, service_size)
         method = text(method_ptr, method_size)
-        metadata = parse_map(read(metadata_ptr, metadata_size), "the gRPC initial metadata") or []
+        metadata = vm.read_pairs(read(metadata_ptr, metadata_size),
+                                 "the gRPC initial metadata is not a valid serialised map")
         vm.memory.check_writable(token_ptr, 4)
         root = vm.root_context()
         if root is None:

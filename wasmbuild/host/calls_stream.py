@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wasmbuild.host import pairs
-from wasmbuild.host.contexts import HttpContext
+from wasmbuild.host.contexts import Direction
+from wasmbuild.host.native import signed32
 from wasmbuild.host.pairs import HeaderMap
 from wasmbuild.host.state import LocalResponse
 from wasmbuild.host.tables import BufferType, MapType, Status, StreamType
@@ -75,9 +75,8 @@ def bind(vm: FilterVm) -> dict[str, Any]:
 
     # -- buffers ---------------------------------------------------------------------------------
     def buffer(kind: int) -> bytearray | bytes | None:
-        ctx = vm.effective
-        stream = ctx if isinstance(ctx, HttpContext) else None
-        root = ctx.root if ctx is not None else vm.root
+        stream = vm.stream_context()
+        root = vm.root_context()
         if kind == BufferType.REQUEST_BODY:
             return stream.request_body.buffered if stream is not None else None
         if kind == BufferType.RESPONSE_BODY:
@@ -188,13 +187,8 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         target = writable_map(kind)
         if target is None:
             return Status.BAD_ARGUMENT
-        try:
-            new = pairs.deserialize(raw)
-        except pairs.MalformedPairs as exc:
-            vm.notes.append(f"{vm.current_callback}: proxy_set_header_map_pairs got a malformed map ({exc}); "
-                            "Envoy treats it as an empty map, so the map was cleared")
-            new = []
-        target.set_all(new)
+        target.set_all(vm.read_pairs(raw, "proxy_set_header_map_pairs got a malformed map",
+                                     "; Envoy treats it as an empty map, so the map was cleared"))
         return Status.OK
 
     def proxy_get_header_map_value(kind: int, key_ptr: int, key_size: int, ptr_ptr: int, size_ptr: int) -> int:
@@ -259,23 +253,19 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         stream = vm.stream_context()
         if stream is None:
             return Status.BAD_ARGUMENT
-        try:
-            headers = pairs.deserialize(raw_headers)
-        except pairs.MalformedPairs as exc:
-            vm.notes.append(f"{vm.current_callback}: proxy_send_local_response got malformed headers ({exc}); "
-                            "Envoy sends the response without them")
-            headers = []
-        grpc = grpc_status - (1 << 32) if grpc_status >= 1 << 31 else grpc_status
+        headers = vm.read_pairs(raw_headers, "proxy_send_local_response got malformed headers",
+                                "; Envoy sends the response without them")
+        grpc = signed32(grpc_status)
         stream.local_response = LocalResponse(status, body, tuple((k.lower(), v) for k, v in headers),
                                               details.decode("utf-8", "replace"), None if grpc < 0 else grpc)
         stream.local_response_in_callback = True
         return Status.OK
 
-    def continue_direction(direction: str) -> int:
+    def continue_direction(direction: Direction) -> int:
         stream = vm.stream_context()
         if stream is None:
             return Status.BAD_ARGUMENT
-        stream.resume("request" if direction == "request" else "response")
+        stream.resume(direction)
         return Status.OK
 
     def proxy_continue_stream(kind: int) -> int:

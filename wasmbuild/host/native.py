@@ -25,6 +25,11 @@ from wasmbuild.host.tables import Signature
 
 MASK32 = 0xFFFFFFFF
 
+
+def signed32(value: int) -> int:
+    """An i32 as host functions receive it (unsigned) read as a signed number."""
+    return value - (1 << 32) if value >= 1 << 31 else value
+
 # Our own prototypes of the few C functions on the hot path, taking and returning plain ints
 # (addresses): no Python wrapper frame, no pointer objects to build per call.
 _VOIDP = ctypes.c_void_p

@@ -138,9 +138,8 @@ def lookup(vm: FilterVm, path: Path) -> bytes | None:
     """The value of `path` as the current (effective) context sees it, or None."""
     if not path:
         return None
-    ctx = vm.effective
-    stream = ctx if isinstance(ctx, HttpContext) else None
-    root = ctx.root if ctx is not None else vm.root
+    stream = vm.stream_context()
+    root = vm.root_context()
     for layer in (stream.properties if stream is not None else None,
                   root.properties if root is not None else None, vm.options.properties):
         if layer and path in layer:

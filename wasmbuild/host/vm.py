@@ -20,7 +20,7 @@ from typing import Any, Literal
 import wasmtime
 
 from wasmbuild.errors import FilterFailure
-from wasmbuild.host import loader, native, tables
+from wasmbuild.host import loader, native, pairs, tables
 from wasmbuild.host.contexts import Context, HttpContext, RootContext
 from wasmbuild.host.memory import BadPointer, GuestMemory, HostCallError
 from wasmbuild.host.state import GrpcCall, HttpCall, LogRecord, ManualClock, Metric, SharedState
@@ -246,6 +246,15 @@ class FilterVm:
         self.memory.write_u32(ptr_ptr, address)
         self.memory.write_u32(size_ptr, len(data))
         return Status.OK
+
+    def read_pairs(self, raw: bytes, complaint: str, consequence: str = "") -> list[pairs.Pair]:
+        """The map serialised in `raw`. A malformed one is empty, as cpp-host treats it, and leaves
+        the note "<callback>: <complaint> (<what is wrong>)<consequence>"."""
+        try:
+            return pairs.deserialize(raw)
+        except pairs.MalformedPairs as exc:
+            self.notes.append(f"{self._callback}: {complaint} ({exc}){consequence}")
+            return []
 
     def _describe(self, name: str, context: Context | None) -> str:
         return f"{name} (context {context.id})" if context is not None else name

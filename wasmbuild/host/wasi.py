@@ -12,6 +12,7 @@ import os
 import struct
 from typing import TYPE_CHECKING, Any
 
+from wasmbuild.host.native import signed32
 from wasmbuild.host.tables import LOG_LEVEL_VALUES, Errno
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def bind(vm: FilterVm) -> dict[str, Any]:
         return Errno.SUCCESS
 
     def proc_exit(code: int) -> None:
-        raise ProcExit(code - (1 << 32) if code >= 1 << 31 else code)
+        raise ProcExit(signed32(code))
 
     def path_readlink(_fd: int, _path: int, _len: int, _buf: int, _buf_len: int, nread_ptr: int) -> int:
         mem().write_u32(nread_ptr, 0)

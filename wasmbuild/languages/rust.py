@@ -58,9 +58,9 @@ class Rust:
         found = find_wasm_rustc()
         if found is None:
             return f"missing on this machine: {INSTALL_HINT}"
-        rustc, cargo = found
+        rustc, cargo, sysroot = found
         env = {"RUSTC": rustc}
-        linker = find_wasm_linker(rustc)
+        linker = find_wasm_linker(rustc, sysroot)
         if linker is None:
             return f"missing on this machine: {LINKER_HINT}"
         if linker:
@@ -74,13 +74,12 @@ LINKER_HINT = ("rust-lld, the linker rustc uses for wasm32-wasi (Debian: apt-get
                "rustc package's /usr/bin/rust-lld points to)")
 
 
-def find_wasm_linker(rustc: str) -> str | None:
-    """How `rustc` links wasm32-wasi: "" when it finds rust-lld itself (rustup ships it in the
-    sysroot; Debian's is on PATH), the path to pass when it sits beside rustc but PATH does not
+def find_wasm_linker(rustc: str, sysroot: str) -> str | None:
+    """How `rustc` (its sysroot: `sysroot`) links wasm32-wasi: "" when it finds rust-lld itself (rustup
+    ships it in the sysroot; Debian's is on PATH), the path to pass when it sits beside rustc but PATH does not
     reach it, None when there is none that works (Debian's /usr/bin/rust-lld dangles without lld).
     Without this check a missing linker shows up as a compile error after the crates compiled."""
-    sysroot = probe.output([rustc, "--print", "sysroot"])
-    if sysroot and any(probe.executable(p) for p in Path(sysroot).glob(f"lib/rustlib/*/bin/{LINKER}")):
+    if any(probe.executable(p) for p in Path(sysroot).glob(f"lib/rustlib/*/bin/{LINKER}")):
         return ""
     if probe.which(LINKER):
         return ""
@@ -90,8 +89,8 @@ def find_wasm_linker(rustc: str) -> str | None:
     return None
 
 
-def find_wasm_rustc() -> tuple[str, str] | None:
-    """(rustc, cargo) of the first toolchain whose sysroot has lib/rustlib/wasm32-wasi."""
+def find_wasm_rustc() -> tuple[str, str, str] | None:
+    """(rustc, cargo, sysroot) of the first toolchain whose sysroot has lib/rustlib/wasm32-wasi."""
     seen: set[str] = set()
     for candidate in (probe.which("rustc"), *RUSTC_CANDIDATES):
         if not candidate or candidate in seen or not probe.executable(candidate):
@@ -102,10 +101,10 @@ def find_wasm_rustc() -> tuple[str, str] | None:
             continue
         cargo = Path(candidate).with_name("cargo")
         if probe.executable(cargo):
-            return candidate, str(cargo)
+            return candidate, str(cargo), sysroot
         on_path = probe.which("cargo")
         if on_path:
-            return candidate, on_path
+            return candidate, on_path, sysroot
     return None
 
 

@@ -118,6 +118,7 @@ def _run_helper(helper: str, action: str, payload: str) -> str:
 
 def find(registry: str, path: Path | None = None) -> Credentials | None:
     """The saved credentials for `registry`: its helper's, else the inline `auths` entry, else None."""
+    path = path or config_path()
     config = load(path)
     key = server_key(registry)
     helper = helper_for(config, registry)
@@ -145,14 +146,13 @@ def find(registry: str, path: Path | None = None) -> Credentials | None:
             try:
                 user, _, password = base64.b64decode(entry["auth"]).decode("utf-8").partition(":")
             except (ValueError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{path or config_path()}: auths.{name}.auth is not base64 of user:password",
+                raise ConfigError(f"{path}: auths.{name}.auth is not base64 of user:password",
                                   f"run 'wasmbuild login {registry}' again") from exc
-            return Credentials(user, password, token, str(path or config_path()))
+            return Credentials(user, password, token, str(path))
         if entry.get("username"):
-            return Credentials(str(entry["username"]), str(entry.get("password", "")), token,
-                               str(path or config_path()))
+            return Credentials(str(entry["username"]), str(entry.get("password", "")), token, str(path))
         if token:
-            return Credentials(IDENTITY_TOKEN_USER, "", token, str(path or config_path()))
+            return Credentials(IDENTITY_TOKEN_USER, "", token, str(path))
     return None
 
 

@@ -122,22 +122,28 @@ class Response:
 def describe(response: Response) -> str:
     """`404 MANIFEST_UNKNOWN: manifest unknown`: the status and the registry's own error codes and messages."""
     parts: list[str] = []
-    try:
-        import json
-
-        errors = json.loads(response.body).get("errors") if response.body else None
-    except (ValueError, AttributeError):
-        errors = None
-    if isinstance(errors, list):
-        for error in errors[:3]:
-            if isinstance(error, dict):
-                code, message = str(error.get("code") or ""), str(error.get("message") or "")
-                parts.append(": ".join(p for p in (code, message) if p))
+    for error in registry_errors(response)[:3]:
+        if isinstance(error, dict):
+            code, message = str(error.get("code") or ""), str(error.get("message") or "")
+            parts.append(": ".join(p for p in (code, message) if p))
     text = "; ".join(p for p in parts if p)
     if not text:
         body = response.body[:200].decode("utf-8", "replace").strip() if response.body else ""
         text = response.reason + (f": {body}" if body and "<" not in body[:1] else "")
     return f"{response.status} {' '.join(text.split())}".strip()
+
+
+def registry_errors(response: Response) -> list[Any]:
+    """The `errors` array of a registry's error body (distribution spec), or [] when it has none."""
+    if not response.body:
+        return []
+    import json
+
+    try:
+        errors = json.loads(response.body).get("errors")
+    except (ValueError, AttributeError):
+        return []
+    return errors if isinstance(errors, list) else []
 
 
 class TransferError(RegistryError):

@@ -14,7 +14,7 @@ import urllib.parse
 from wasmbuild.errors import NotFoundError, RegistryError
 from wasmbuild.oci import mediatypes as mt
 from wasmbuild.oci.auth import Authenticator, repository_scope
-from wasmbuild.oci.http import HttpClient, Response, describe, is_loopback
+from wasmbuild.oci.http import HttpClient, Response, describe, is_loopback, registry_errors
 
 TYPE_CHECKING = False  # the docker config is read only when a registry asks for credentials: not at import
 if TYPE_CHECKING:
@@ -198,13 +198,7 @@ def _read_error_body(response: Response) -> None:
 
 
 def _codes(response: Response) -> set[str]:
-    import json
-
-    try:
-        errors = json.loads(response.body).get("errors") or []
-        return {str(e.get("code")) for e in errors if isinstance(e, dict)}
-    except (ValueError, AttributeError):
-        return set()
+    return {str(e.get("code")) for e in registry_errors(response) if isinstance(e, dict)}
 
 
 def _with_query(location: str, digest: str) -> str:
