@@ -107,6 +107,18 @@ def test_describe_quotes_the_registry_errors() -> None:
     assert describe(_response(500, "Internal Server Error", b"boom\n")) == "500 Internal Server Error: boom"
 
 
+def test_an_error_body_without_an_errors_list_has_no_codes() -> None:
+    """A proxy or an odd registry may answer 404 with any JSON: no codes, never a crash."""
+    from wasmbuild.oci.registry import _codes
+
+    for body in (b'{"errors": 5}', b'{"errors": "denied"}', b"[1, 2]", b"not json", b""):
+        assert _codes(_response(404, "Not Found", body)) == set(), body
+        assert describe(_response(404, "Not Found", body)).startswith("404 "), body
+    mixed = json.dumps({"errors": [7, {"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}).encode()
+    assert _codes(_response(404, "Not Found", mixed)) == {"MANIFEST_UNKNOWN"}
+    assert describe(_response(404, "Not Found", mixed)) == "404 MANIFEST_UNKNOWN: manifest unknown"
+
+
 def test_push_needs_a_registry_in_the_ref() -> None:
     result = run_cli("push", "add-header:v1")
     assert result.returncode == 2
