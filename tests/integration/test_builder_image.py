@@ -87,3 +87,32 @@ def test_the_base_comes_from_this_machines_debian_mirror(builder_image: str, doc
         assert sources.splitlines() == [s.line() for s in base.image_sources()]
     else:
         assert used == "debian:bookworm-slim"
+
+
+def test_a_base_named_by_digest_is_pulled_from_its_registry(registry: Any, docker_client: Any) -> None:
+    """--base NAME@sha256:...: the whole reference goes to the daemon (a real push to the local
+    registry, the image removed, then choose_base pulls it back by digest)."""
+    import io
+    import tarfile
+
+    from wasmbuild.build import image
+
+    rootfs = io.BytesIO()
+    with tarfile.open(fileobj=rootfs, mode="w") as tar:
+        payload = b"wasmbuild digest-pull probe\n"
+        info = tarfile.TarInfo("probe.txt")
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    repository = f"{registry.host}/wasmbuild-tests/tiny-base"
+    docker_client.api.import_image_from_data(rootfs.getvalue(), repository=repository, tag="v1")
+    pushed = [e for e in docker_client.api.push(repository, tag="v1", stream=True, decode=True)]
+    assert not [e for e in pushed if "error" in e], pushed
+    (digest,) = [e["aux"]["Digest"] for e in pushed if "Digest" in (e.get("aux") or {})]
+    pinned = f"{repository}@{digest}"
+    docker_client.images.remove(f"{repository}:v1", force=True)
+    try:
+        assert not base.image_exists(docker_client, pinned)
+        assert image.choose_base(docker_client, pinned, bootstrap=False) == pinned
+        assert base.image_exists(docker_client, pinned)
+    finally:
+        docker_client.images.remove(pinned, force=True)
